@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createDb } from "./create-db.ts";
+import { recordChangeEvent } from "./repositories/change-event-repository.ts";
+import { createScratchDatabase, describeEachDatabase, testPostgresUrl } from "./testing/index.ts";
+
+describeEachDatabase("createDb", ({ handle }) => {
+  it("applies every migration, including the sketch merge functions", async () => {
+    const tables = await handle().query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+    );
+    expect(tables.map((row) => row.table_name)).toEqual([
+      "change_events",
+      "error_exemplars",
+      "graph_edges",
+      "incident_events",
+      "incident_suspects",
+      "incidents",
+      "series",
+      "series_buckets",
+      "service_instance_versions",
+      "services",
+    ]);
+    const merged = await handle().query<{ bins: Record<string, number> }>(
+      `SELECT faultline_sketch_add('{"1":2,"5":1}'::jsonb, '{"5":3,"7":1}'::jsonb) AS bins`,
+    );
+    expect(merged[0]?.bins).toEqual({ "1": 2, "5": 4, "7": 1 });
+  });
+
+  it("reports its engine", () => {
+    expect(["pglite", "postgres"]).toContain(handle().engine);
+  });
+});
+
+describe("createDb on disk", () => {
+  it("keeps data in a PGlite data directory across a close and reopen", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "faultline-db-"));
+    try {
+      const first = await createDb({ dataDir });
+      const startedAt = new Date("2026-11-27T10:00:00Z");
+      const { id } = await recordChangeEvent(first.db, {
+        environment: "production",
+        service: "identity",
+        kind: "config",
+        source: "api",
+        startedAt,
+        idempotencyKey: "disk-test",
+      });
+      await first.close();
+
+      const second = await createDb({ dataDir });
+      const again = await recordChangeEvent(second.db, {
+        environment: "production",
+        service: "identity",
+        kind: "config",
+        source: "api",
+        startedAt,
+        idempotencyKey: "disk-test",
+      });
+      await second.close();
+      expect(again).toEqual({ id, created: false });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("masks the password of a PostgreSQL URL in its location", async () => {
+    const scratch = await createScratchDatabase(testPostgresUrl).catch(() => undefined);
+    if (!scratch) return; // covered by the skip message of the suites above
+    const withPassword = new URL(scratch.url);
+    withPassword.password = "s3cret";
+    const handle = await createDb({ databaseUrl: withPassword.toString(), migrate: false });
+    try {
+      expect(handle.location).not.toContain("s3cret");
+      expect(handle.location).toContain("***");
+    } finally {
+      await handle.close();
+      await scratch.drop();
+    }
+  });
+});

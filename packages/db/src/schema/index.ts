@@ -1,0 +1,5 @@
+export * from "./change-events.ts";
+export * from "./graph.ts";
+export * from "./incidents.ts";
+export * from "./series.ts";
+export * from "./services.ts";

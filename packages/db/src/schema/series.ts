@@ -1,0 +1,98 @@
+import {
+  bigint,
+  bigserial,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+} from "drizzle-orm/pg-core";
+
+/** OpenTelemetry span kinds, lower-cased. */
+export const spanKinds = ["unspecified", "internal", "server", "client", "producer", "consumer"] as const;
+export type SpanKind = (typeof spanKinds)[number];
+
+/**
+ * One time series: every accepted span belongs to exactly one, keyed by its environment, service,
+ * operation (span name), kind, messaging destination and `service.version`.
+ * Missing destination/version are stored as NULL and compared as equal (NULLS NOT DISTINCT).
+ */
+export const series = pgTable(
+  "series",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    environment: text("environment").notNull(),
+    service: text("service").notNull(),
+    operation: text("operation").notNull(),
+    spanKind: text("span_kind").$type<SpanKind>().notNull(),
+    destination: text("destination"),
+    version: text("version"),
+  },
+  (t) => [
+    unique("series_identity_key")
+      .on(t.environment, t.service, t.operation, t.spanKind, t.destination, t.version)
+      .nullsNotDistinct(),
+    index("series_env_service_idx").on(t.environment, t.service),
+  ],
+);
+
+/**
+ * Sparse mergeable sketch bins as a JSON object of bin index → count (latency) or register → rank
+ * (distinct users). Kept in this form so the database itself can merge two sketches in an upsert.
+ */
+export type SketchBins = Record<string, number>;
+
+/**
+ * Aggregates of one series over one event-time bucket. `stepSeconds` is the bucket width: 10 for raw
+ * buckets, 60 and 3600 for rollups. Every write is a commutative upsert (counts add, latency bins add,
+ * user registers take the max), so several writers may add to the same bucket in any order.
+ */
+export const seriesBuckets = pgTable(
+  "series_buckets",
+  {
+    seriesId: bigint("series_id", { mode: "number" })
+      .notNull()
+      .references(() => series.id, { onDelete: "cascade" }),
+    stepSeconds: integer("step_seconds").notNull(),
+    bucketStart: timestamp("bucket_start", { withTimezone: true, mode: "date" }).notNull(),
+    spans: bigint("spans", { mode: "number" }).notNull(),
+    errors: bigint("errors", { mode: "number" }).notNull(),
+    /** Sum of span durations in milliseconds, for means. */
+    durationSumMs: doublePrecision("duration_sum_ms").notNull(),
+    latencyBins: jsonb("latency_bins").$type<SketchBins>().notNull(),
+    userRegisters: jsonb("user_registers").$type<SketchBins>().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.seriesId, t.stepSeconds, t.bucketStart] }),
+    index("series_buckets_step_time_idx").on(t.stepSeconds, t.bucketStart),
+  ],
+);
+
+/**
+ * Example failing spans, grouped by fingerprint (exception type + normalized message). The writer keeps
+ * at most a few fingerprints per series and bucket; `count` says how many spans each one stands for.
+ */
+export const errorExemplars = pgTable(
+  "error_exemplars",
+  {
+    seriesId: bigint("series_id", { mode: "number" })
+      .notNull()
+      .references(() => series.id, { onDelete: "cascade" }),
+    bucketStart: timestamp("bucket_start", { withTimezone: true, mode: "date" }).notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    exceptionType: text("exception_type"),
+    message: text("message"),
+    stack: text("stack"),
+    traceId: text("trace_id").notNull(),
+    spanId: text("span_id").notNull(),
+    count: bigint("count", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.seriesId, t.bucketStart, t.fingerprint] }),
+    index("error_exemplars_time_idx").on(t.bucketStart),
+  ],
+);
