@@ -25,8 +25,14 @@ function lintAs(path: string, source: string) {
 describe("dependency fence for pure domain packages", () => {
   it.each([
     ["packages/core/src/leak.ts", 'import { sql } from "drizzle-orm";\nexport const q = sql`select 1`;\n'],
-    ["packages/core/src/leak.ts", 'import { createDb } from "@faultline/db";\nexport const open = createDb;\n'],
-    ["packages/core/src/leak.ts", 'import { readFile } from "node:fs/promises";\nexport const read = readFile;\n'],
+    [
+      "packages/core/src/leak.ts",
+      'import { createDb } from "@faultline/db";\nexport const open = createDb;\n',
+    ],
+    [
+      "packages/core/src/leak.ts",
+      'import { readFile } from "node:fs/promises";\nexport const read = readFile;\n',
+    ],
     ["packages/otlp/src/leak.ts", 'import { request } from "node:http";\nexport const r = request;\n'],
     ["packages/otlp/src/leak.ts", 'import Fastify from "fastify";\nexport const f = Fastify;\n'],
   ])("rejects %s importing I/O, storage or a framework", (path, source) => {
