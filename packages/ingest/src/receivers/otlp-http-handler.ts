@@ -153,7 +153,9 @@ export function createOtlpHttpHandler(options: OtlpHttpHandlerOptions): OtlpHttp
         case "corrupt":
           return fail(400, "body could not be decompressed");
         case "timeout":
-          return fail(408, "request body timed out");
+          // A client this slow gets no lingering: answer and close the connection at once.
+          sendStatus(res, 408, encoding, "request body timed out", { ...baseHeaders, Connection: "close" });
+          return;
         case "ok":
           break;
       }
