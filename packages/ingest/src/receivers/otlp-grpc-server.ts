@@ -1,3 +1,4 @@
+import { encodeExportTraceResponse } from "@faultline/otlp";
 import {
   Metadata,
   Server,
@@ -11,7 +12,6 @@ import { createBearerTokenVerifier } from "./bearer-token-verifier.ts";
 import { encodeRetryInfoStatus } from "./grpc-status-details.ts";
 import { type IngestLogger, silentLogger } from "./ingest-logger.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./otlp-http-handler.ts";
-import { encodeExportTraceResponse } from "./otlp-response-encoding.ts";
 import type { TraceSink } from "./trace-sink.ts";
 import { partialSuccessOf, truncateMessage } from "./truncate-message.ts";
 

@@ -3,9 +3,9 @@
 // mid-stream, overload answered before buffering), and a framework would add routing, body parsing
 // and per-request allocations we would then have to bypass. A later benchmark measures this handler.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { encodeExportTraceResponse, encodeRpcStatus } from "@faultline/otlp";
 import { createBearerTokenVerifier } from "./bearer-token-verifier.ts";
 import { type IngestLogger, silentLogger } from "./ingest-logger.ts";
-import { encodeExportTraceResponse, encodeRpcStatus } from "./otlp-response-encoding.ts";
 import { type ContentCoding, readRequestBody } from "./read-request-body.ts";
 import type { TraceEncoding, TraceSink } from "./trace-sink.ts";
 import { partialSuccessOf, truncateMessage } from "./truncate-message.ts";
