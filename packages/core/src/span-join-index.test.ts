@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { type JoinableSpan, SpanJoinIndex, type WaitingSpan } from "./span-join-index.ts";
+
+const client: JoinableSpan = {
+  environment: "production",
+  service: "web-gateway",
+  kind: "client",
+  endMs: 1000,
+  destination: null,
+  error: false,
+};
+
+function child(service: string): WaitingSpan {
+  return {
+    edge: "call",
+    environment: "production",
+    service,
+    startMs: 10,
+    bucketStartMs: 0,
+    error: false,
+    destination: null,
+    countPending: false,
+  };
+}
+
+describe("SpanJoinIndex", () => {
+  it("remembers spans up to its bound, evicting the oldest first", () => {
+    const index = new SpanJoinIndex({ maxSpans: 3 });
+    for (const id of ["a", "b", "c", "d"]) index.remember(id, client);
+    expect(index.spanCount).toBe(3);
+    expect(index.evictedSpans).toBe(1);
+    expect(index.find("a")).toBeUndefined();
+    expect(index.find("d")).toBe(client);
+    index.remember("b", { ...client, service: "again" });
+    expect(index.spanCount).toBe(3);
+    expect(index.find("b")?.service).toBe("again");
+  });
+
+  it("hands waiting children over once, in arrival order, and bounds them", () => {
+    const index = new SpanJoinIndex({ maxWaiting: 3 });
+    index.wait("p1", child("a"));
+    index.wait("p1", child("b"));
+    index.wait("p2", child("c"));
+    expect(index.waitingCount).toBe(3);
+    index.wait("p3", child("d"));
+    // p1's two children were the oldest group: both go.
+    expect(index.evictedWaiting).toBe(2);
+    expect(index.waitingCount).toBe(2);
+    expect(index.takeWaiting("p1")).toBeUndefined();
+    expect(index.takeWaiting("p2")).toEqual(child("c"));
+    expect(index.takeWaiting("p2")).toBeUndefined();
+    expect(index.waitingCount).toBe(1);
+  });
+
+  it("groups several children of one parent", () => {
+    const index = new SpanJoinIndex();
+    index.wait("p", child("a"));
+    index.wait("p", child("b"));
+    const taken = index.takeWaiting("p");
+    expect(Array.isArray(taken) ? taken.map((c) => c.service) : taken).toEqual(["a", "b"]);
+  });
+
+  it("rejects a capacity below 1", () => {
+    expect(() => new SpanJoinIndex({ maxSpans: 0 })).toThrow(RangeError);
+  });
+});
