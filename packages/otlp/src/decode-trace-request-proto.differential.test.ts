@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { ExportTraceServiceRequestType } from "../test-support/otlp-proto-root.ts";
+import {
+  createRandom,
+  RandomRequestBuilder,
+  renderJson,
+  renderProto,
+} from "../test-support/random-trace-request.ts";
+import { normalizeReference } from "../test-support/reference-normalizer.ts";
+import { decodeTraceRequestJson } from "./decode-trace-request-json.ts";
+import { decodeTraceRequestProto } from "./decode-trace-request-proto.ts";
+import { type DecodeLimits, defaultDecodeLimits } from "./normalized-span.ts";
+
+const tightLimits: DecodeLimits = {
+  maxAttributes: 5,
+  maxStringLength: 10,
+  maxDepth: 2,
+  maxLinks: 2,
+  maxStackLines: 2,
+};
+
+const requestCount = 600;
+
+describe("hand decoders agree with protobufjs + a reference normalizer", () => {
+  it(`on ${requestCount} seeded random requests (protobuf and JSON)`, () => {
+    let spansCompared = 0;
+    let rejectedCompared = 0;
+    for (let seed = 1; seed <= requestCount; seed += 1) {
+      const builder = new RandomRequestBuilder(createRandom(seed));
+      const limits = seed % 3 === 0 ? tightLimits : defaultDecodeLimits;
+      const model = builder.request();
+      const protoBytes = renderProto(model, builder);
+      const expected = normalizeReference(ExportTraceServiceRequestType.decode(protoBytes), limits);
+
+      const fromProto = decodeTraceRequestProto(protoBytes, limits);
+      expect(fromProto, `protobuf, seed ${seed}`).toEqual(expected);
+
+      const fromJson = decodeTraceRequestJson(renderJson(model, builder), limits);
+      expect(fromJson, `JSON, seed ${seed}`).toEqual(expected);
+
+      spansCompared += expected.spans.length;
+      rejectedCompared += expected.rejected.count;
+    }
+    // Guard against a generator that silently stops producing interesting data.
+    expect(spansCompared).toBeGreaterThan(requestCount * 3);
+    expect(rejectedCompared).toBeGreaterThan(50);
+  });
+});
