@@ -5,8 +5,10 @@
  *   1 proto → 200 + x-protobuf + empty ExportTraceServiceResponse     2 JSON → 200 + `{}`
  *   3 `application/json; charset=utf-8` (and odd casing)                4 empty proto / `{}` → 200
  *   5 gzip (proto and JSON) and deflate; Accept-Encoding: gzip → we answer uncompressed (allowed)
- *  10 partial success from the sink → 200 + partialSuccess (the span checks themselves: pipeline)
- *  11 undecodable body → 400 + google.rpc.Status in the request's encoding
+ *  10 partial success → 200 + partialSuccess (sink-chosen, and one zero-trace-id span through the
+ *     real decoders; the full list of span checks is the decoders' to test)
+ *  11 undecodable body (garbage protobuf, malformed JSON, non-hex / wrong-length id through the real
+ *     decoders) → 400 + google.rpc.Status in the request's encoding
  *  12 raw over cap, gzip bomb, chunked over cap → 413, memory bounded
  *  13 text/plain, missing type → 415; non-POST → 405 + Allow; unknown path → 404
  *  14 br / x-unknown content-encoding → 415 (non-retryable), never a crash
@@ -15,7 +17,8 @@
  *  18 response ≤ 64 KiB: long error_message truncated
  *  19 gRPC: see otlp-grpc-server.test.ts;  20 interop with the OTel JS exporters: see otlp-interop.test.ts
  * Pipeline items (decoders and storage, not the transport): 6, 7, 8, 9, 10 (which spans are
- * invalid), 17 (idempotent storage on traceId/spanId).
+ * invalid), 17 (idempotent storage on traceId/spanId). Items 21-37 are Faro, webhooks, durability.
+ * The test sink decodes with the real @faultline/otlp decoders (recording-trace-sink.ts).
  *
  * §8 "Transport / HTTP layer" lines, each covered below under "§8 …": bodies over cap with right,
  * lying-smaller, lying-larger and no Content-Length; gzip bomb, truncated gzip, gzip label on plain
@@ -167,6 +170,22 @@ describe("OTLP/HTTP success paths", () => {
     });
   });
 
+  it("§7.10 with the real decoders: a span with a zero trace id → 200, rejectedSpans 1, the rest delivered", async () => {
+    const { port, sink } = await start();
+    const mixed = [
+      ...spans,
+      { traceId: "00000000000000000000000000000000", spanId: "eee19b7ec3c1b176", name: "bad" },
+    ];
+    const res = await send({ port, headers: JSON_TYPE, body: encodeTestRequestJson(mixed) });
+    expect(res.status).toBe(200);
+    const body = JSON.parse(res.body.toString()) as {
+      partialSuccess?: { rejectedSpans?: string; errorMessage?: string };
+    };
+    expect(body.partialSuccess?.rejectedSpans).toBe("1");
+    expect(body.partialSuccess?.errorMessage?.length).toBeGreaterThan(0);
+    expect(sink.spanKeys()).toEqual(expectedKeys);
+  });
+
   it("§7.18 a huge error_message is truncated so the response stays far below 64 KiB", async () => {
     const { port, sink } = await start();
     sink.respond = () => ({ status: "accepted", rejectedSpans: 1, errorMessage: "x".repeat(5_000_000) });
@@ -206,6 +225,16 @@ describe("OTLP/HTTP invalid data", () => {
     expect(res.status).toBe(400);
     expect(res.headers["content-type"]).toBe("application/json");
     expect(decodeStatus(res).message).toBe("request body could not be decoded");
+  });
+
+  it("§7.11 JSON with a non-hex or wrong-length id → 400 (real decoder)", async () => {
+    const { port } = await start();
+    for (const traceId of ["zz8efff798038103d269b633813fc60c", "5b8efff798038103d269b633813fc6"]) {
+      const body = encodeTestRequestJson([{ traceId, spanId: "eee19b7ec3c1b174", name: "x" }]);
+      const res = await send({ port, headers: JSON_TYPE, body });
+      expect(res.status, traceId).toBe(400);
+      expect(res.headers["content-type"]).toBe("application/json");
+    }
   });
 
   it("a sink that throws → 500 with a Status body, and the server keeps serving", async () => {

@@ -91,35 +91,3 @@ export function encodeTestRequestJson(spans: readonly TestSpan[], serviceName = 
     }),
   );
 }
-
-/** `traceId/spanId` (lower-case hex) of every span in a protobuf request; throws if undecodable. */
-export function spanKeysOfProto(body: Uint8Array): string[] {
-  const decoded = otlpTestProtos.request.toObject(otlpTestProtos.request.decode(body), { bytes: String });
-  return spanKeysOf(decoded, (b) => Buffer.from(String(b), "base64").toString("hex"));
-}
-
-/** `traceId/spanId` (lower-case hex) of every span in an OTLP/JSON request; throws if malformed. */
-export function spanKeysOfJson(body: Uint8Array): string[] {
-  return spanKeysOf(JSON.parse(Buffer.from(body).toString("utf8")), (id) => String(id).toLowerCase());
-}
-
-function spanKeysOf(request: unknown, hex: (id: unknown) => string): string[] {
-  const keys: string[] = [];
-  const list = (v: unknown, key: string): unknown[] => {
-    if (typeof v !== "object" || v === null) return [];
-    const inner = (v as Record<string, unknown>)[key];
-    return Array.isArray(inner) ? inner : [];
-  };
-  if (typeof request !== "object" || request === null || Array.isArray(request)) {
-    throw new Error("request is not an object");
-  }
-  for (const rs of list(request, "resourceSpans")) {
-    for (const ss of list(rs, "scopeSpans")) {
-      for (const span of list(ss, "spans")) {
-        const s = span as Record<string, unknown>;
-        keys.push(`${hex(s.traceId)}/${hex(s.spanId)}`);
-      }
-    }
-  }
-  return keys;
-}

@@ -1,6 +1,11 @@
-// Test support only: a TraceSink that decodes what it receives, records it, and lets a test choose
-// the outcome or flip overload on and off.
-import { spanKeysOfJson, spanKeysOfProto } from "./otlp-test-protos.ts";
+// Test support only: a TraceSink that decodes what it receives with the real decoders of
+// @faultline/otlp, records it, and lets a test choose the outcome or flip overload on and off.
+import {
+  type DecodeResult,
+  decodeTraceRequestJson,
+  decodeTraceRequestProto,
+  OtlpDecodeError,
+} from "@faultline/otlp";
 import type { ExportOutcome, TraceEncoding, TraceSink } from "./trace-sink.ts";
 
 export interface RecordedExport {
@@ -8,6 +13,7 @@ export interface RecordedExport {
   body: Buffer;
   /** Span keys `traceId/spanId` decoded from the body. */
   spanKeys: string[];
+  decoded: DecodeResult;
 }
 
 export interface RecordingSink extends TraceSink {
@@ -20,7 +26,10 @@ export interface RecordingSink extends TraceSink {
   isOverloadedCalls: number;
 }
 
-/** Creates a sink that decodes with the test schema; undecodable bodies are answered "invalid". */
+/**
+ * Creates a sink that decodes with the real decoders; undecodable bodies are answered "invalid" and
+ * spans the decoder rejected become a partial success, as the pipeline will do.
+ */
 export function createRecordingSink(): RecordingSink {
   const sink: RecordingSink = {
     received: [],
@@ -33,16 +42,24 @@ export function createRecordingSink(): RecordingSink {
       return sink.overloaded;
     },
     async exportTraces({ body, encoding }) {
-      let spanKeys: string[];
+      let decoded: DecodeResult;
       try {
-        spanKeys = encoding === "proto" ? spanKeysOfProto(body) : spanKeysOfJson(body);
-      } catch {
-        return { status: "invalid", message: "request body could not be decoded" };
+        decoded = encoding === "proto" ? decodeTraceRequestProto(body) : decodeTraceRequestJson(body);
+      } catch (err) {
+        if (err instanceof OtlpDecodeError)
+          return { status: "invalid", message: "request body could not be decoded" };
+        throw err;
       }
-      const record: RecordedExport = { encoding, body: Buffer.from(body), spanKeys };
+      const spanKeys = decoded.spans.map((s) => `${s.traceId}/${s.spanId}`);
+      const record: RecordedExport = { encoding, body: Buffer.from(body), spanKeys, decoded };
       sink.received.push(record);
       if (sink.respond !== null) return sink.respond(record);
-      return { status: "accepted", rejectedSpans: 0, errorMessage: null };
+      const rejected = decoded.rejected.count;
+      return {
+        status: "accepted",
+        rejectedSpans: rejected,
+        errorMessage: rejected > 0 ? decoded.rejected.reasons.join("; ") : null,
+      };
     },
   };
   return sink;
