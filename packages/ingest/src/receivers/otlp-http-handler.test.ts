@@ -28,8 +28,10 @@
  * Authorization. The OTLP protobuf/JSON lines of §8 belong to the decoders (packages/otlp).
  */
 import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
+import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { send, sendRaw, type TestResponse } from "./http-test-client.ts";
+import type { IngestLogger } from "./ingest-logger.ts";
 import { createOtlpHttpServer, type OtlpHttpServer, type OtlpHttpServerOptions } from "./otlp-http-server.ts";
 import {
   encodeTestRequest,
@@ -579,6 +581,37 @@ describe("OTLP/HTTP bearer token", () => {
     expect(
       (await send({ port, headers: { ...PROTO, authorization: `bearer  ${token}` }, body })).status,
     ).toBe(200);
+  });
+
+  it("secrets never reach the logs; a pino logger plugs in as is", async () => {
+    const lines: string[] = [];
+    const capture = (obj: object, msg?: string): void => {
+      lines.push(
+        `${msg ?? ""} ${JSON.stringify(obj, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`,
+      );
+    };
+    const logger: IngestLogger = { debug: capture, info: capture, warn: capture, error: capture };
+    const { port, sink } = await start({ bearerToken: token, logger });
+    sink.respond = () => {
+      throw new Error("sink failed");
+    };
+    const auth = { ...PROTO, authorization: `Bearer ${token}` };
+    expect((await send({ port, headers: auth, body: encodeTestRequest(spans) })).status).toBe(500);
+    expect(
+      (
+        await send({
+          port,
+          headers: { ...PROTO, authorization: "Bearer wrong-secret" },
+          body: new Uint8Array(1),
+        })
+      ).status,
+    ).toBe(401);
+    expect(lines.some((l) => l.includes("otlp/http export failed"))).toBe(true);
+    expect(lines.join("\n")).not.toContain(token);
+    expect(lines.join("\n")).not.toContain("wrong-secret");
+    // Type-level check: pino's Logger satisfies IngestLogger structurally.
+    const pinoLogger: IngestLogger = pino({ level: "silent" });
+    expect(typeof pinoLogger.info).toBe("function");
   });
 
   it("§8 a very long Authorization value → 401, no throw on the length mismatch", async () => {
