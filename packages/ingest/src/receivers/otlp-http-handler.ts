@@ -216,6 +216,8 @@ export function createOtlpHttpHandler(options: OtlpHttpHandlerOptions): OtlpHttp
   return handler;
 }
 
+// Responses are never gzipped, even for `Accept-Encoding: gzip`: the spec makes it optional and our
+// bodies are a few hundred bytes at most, so compressing them would only cost CPU.
 function send(
   res: ServerResponse,
   status: number,
