@@ -1,0 +1,208 @@
+import { describe, expect, it } from "vitest";
+import { decodeTraceRequestJson } from "./decode-trace-request-json.ts";
+import { OtlpDecodeError } from "./normalized-span.ts";
+
+const traceId = "5B8EFFF798038103D269B633813FC60C";
+const spanId = "EEE19B7EC3C1B174";
+
+function requestWith(span: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: "service.name", value: { stringValue: "web" } }] },
+        scopeSpans: [{ scope: { name: "s" }, spans: [{ traceId, spanId, name: "GET /", ...span }] }],
+      },
+    ],
+    ...extra,
+  });
+}
+
+function expectDecodeError(body: string | Uint8Array): void {
+  expect(() => decodeTraceRequestJson(body)).toThrow(OtlpDecodeError);
+}
+
+describe("decodeTraceRequestJson", () => {
+  it("accepts {} and an empty resourceSpans as an empty request", () => {
+    expect(decodeTraceRequestJson("{}").spans).toEqual([]);
+    expect(decodeTraceRequestJson(new TextEncoder().encode('{"resourceSpans":[]}')).spans).toEqual([]);
+  });
+
+  it("decodes upper-case hex ids to lower case and keeps exact nanoseconds from strings", () => {
+    const [span] = decodeTraceRequestJson(
+      requestWith({
+        startTimeUnixNano: "1544712660300000001",
+        endTimeUnixNano: "1544712661300000002",
+        kind: 2,
+      }),
+    ).spans;
+    expect(span?.traceId).toBe(traceId.toLowerCase());
+    expect(span?.spanId).toBe(spanId.toLowerCase());
+    expect(span?.startTimeUnixNano).toBe(1544712660300000001n);
+    expect(span?.endTimeUnixNano).toBe(1544712661300000002n);
+    expect(span?.kind).toBe("server");
+    expect(span?.resource.serviceName).toBe("web");
+  });
+
+  it("accepts int64 as numbers, snake_case keys, enum names and a BOM", () => {
+    const body = `\ufeff${JSON.stringify({
+      resource_spans: [
+        {
+          scope_spans: [
+            {
+              spans: [
+                {
+                  trace_id: traceId,
+                  span_id: spanId,
+                  parent_span_id: "00000000000000ff",
+                  name: "consume",
+                  kind: "SPAN_KIND_CONSUMER",
+                  start_time_unix_nano: 1544712660000000000,
+                  end_time_unix_nano: "1544712660500000000",
+                  status: { code: "STATUS_CODE_ERROR", message: "boom" },
+                  attributes: [
+                    { key: "messaging.system", value: { string_value: "rabbitmq" } },
+                    { key: "http.status_code", value: { int_value: "503" } },
+                    { key: "rpc.grpc.status_code", value: { intValue: 14 } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    })}`;
+    const [span] = decodeTraceRequestJson(new TextEncoder().encode(body)).spans;
+    expect(span).toMatchObject({
+      parentSpanId: "00000000000000ff",
+      kind: "consumer",
+      statusCode: "error",
+      statusMessage: "boom",
+      durationMs: 500,
+      attributes: { messagingSystem: "rabbitmq", httpStatusCode: 503, rpcGrpcStatusCode: 14 },
+    });
+    expect(span?.resource.serviceName).toBe("unknown_service");
+  });
+
+  it("ignores unknown fields, including legacy instrumentationLibrarySpans", () => {
+    const body = JSON.stringify({
+      futureField: { a: [1, 2] },
+      resourceSpans: [
+        {
+          instrumentationLibrarySpans: [{ spans: [{ traceId, spanId, name: "legacy" }] }],
+          scopeSpans: [{ spans: [{ traceId, spanId, name: "kept", newThing: 1 }] }],
+        },
+      ],
+    });
+    expect(decodeTraceRequestJson(body).spans.map((span) => span.name)).toEqual(["kept"]);
+  });
+
+  it("rejects spans with empty or zero ids individually", () => {
+    const body = JSON.stringify({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                { traceId, spanId, name: "ok" },
+                { traceId: "", spanId, name: "no trace" },
+                { traceId: "00000000000000000000000000000000", spanId, name: "zero trace" },
+                { traceId, name: "no span id" },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const result = decodeTraceRequestJson(body);
+    expect(result.spans).toHaveLength(1);
+    expect(result.rejected.count).toBe(3);
+  });
+
+  it("lets the last of several AnyValue members win, as protobuf does", () => {
+    const [span] = decodeTraceRequestJson(
+      requestWith({ attributes: [{ key: "http.route", value: { intValue: 5, stringValue: "/last" } }] }),
+    ).spans;
+    expect(span?.attributes.httpRoute).toBe("/last");
+  });
+
+  it("keeps __proto__ and constructor keys inert", () => {
+    const body =
+      '{"__proto__":{"polluted":true},"resourceSpans":[{"resource":{"attributes":[{"key":"__proto__","value":{"stringValue":"x"}},{"key":"constructor","value":{"stringValue":"y"}}]},' +
+      `"scopeSpans":[{"spans":[{"traceId":"${traceId}","spanId":"${spanId}","name":"n","__proto__":{"name":"evil"},` +
+      '"attributes":[{"key":"__proto__","value":{"__proto__":{"stringValue":"p"}}}]}]}]}]}';
+    const [span] = decodeTraceRequestJson(body).spans;
+    expect(span?.name).toBe("n");
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.keys(span?.attributes ?? {})).toHaveLength(16);
+  });
+
+  it("survives a 100k-deep nesting bomb", () => {
+    const deep = `${'{"arrayValue":{"values":['.repeat(100_000)}${"]}}".repeat(100_000)}`;
+    const body = requestWith({ attributes: [{ key: "http.route", value: { stringValue: "r" } }] }).replace(
+      '{"stringValue":"r"}',
+      deep,
+    );
+    try {
+      const [span] = decodeTraceRequestJson(body).spans;
+      expect(span?.attributes.httpRoute).toBeNull();
+    } catch (error) {
+      expect(error).toBeInstanceOf(OtlpDecodeError);
+    }
+  });
+
+  it.each([
+    ["malformed JSON", '{"resourceSpans": ['],
+    ["trailing garbage", "{} x"],
+    ["a top-level array", "[]"],
+    ["a top-level string", '"x"'],
+    ["a top-level number", "3"],
+    ["null", "null"],
+    ["resourceSpans as an object", '{"resourceSpans":{}}'],
+    ["a span that is a string", '{"resourceSpans":[{"scopeSpans":[{"spans":["x"]}]}]}'],
+    ["base64 ids", requestWith({ traceId: "W47/95gDgQPSabYzgT/GDA==" })],
+    ["odd-length hex", requestWith({ spanId: "EEE19B7EC3C1B17" })],
+    ["non-hex characters", requestWith({ spanId: "EEE19B7EC3C1B17G" })],
+    ["a numeric trace id", requestWith({ traceId: 5 })],
+    ["an object trace id", requestWith({ traceId: {} })],
+    ["a numeric name", requestWith({ name: 5 })],
+    ["an unknown enum name", requestWith({ kind: "SPAN_KIND_WHATEVER" })],
+    ["a fractional enum", requestWith({ kind: 2.5 })],
+    ["a negative uint64", requestWith({ startTimeUnixNano: -1 })],
+    ["a uint64 with spaces", requestWith({ startTimeUnixNano: " 12" })],
+    ["a uint64 with an exponent", requestWith({ startTimeUnixNano: "1e18" })],
+    ["a uint64 above 2^64", requestWith({ startTimeUnixNano: "18446744073709551616" })],
+    ["attributes as an object", requestWith({ attributes: {} })],
+    [
+      "an intValue with a plus sign",
+      requestWith({ attributes: [{ key: "http.status_code", value: { intValue: "+5" } }] }),
+    ],
+    [
+      "a string intValue of 1e18",
+      requestWith({ attributes: [{ key: "http.status_code", value: { intValue: "1e18" } }] }),
+    ],
+    [
+      "a numeric stringValue",
+      requestWith({ attributes: [{ key: "http.route", value: { stringValue: 5 } }] }),
+    ],
+  ])("throws OtlpDecodeError on %s", (_, body) => {
+    expectDecodeError(body);
+  });
+
+  it("accepts NaN/Infinity doubles as strings and keeps nulls as absent", () => {
+    const [span] = decodeTraceRequestJson(
+      requestWith({
+        parentSpanId: null,
+        status: null,
+        attributes: [
+          { key: "http.route", value: { doubleValue: "NaN" } },
+          { key: "server.address", value: { doubleValue: "-Infinity" } },
+          { key: "peer.service", value: null },
+        ],
+      }),
+    ).spans;
+    expect(span?.attributes.httpRoute).toBe("NaN");
+    expect(span?.attributes.serverAddress).toBe("-Infinity");
+    expect(span?.attributes.peerService).toBeNull();
+    expect(span?.parentSpanId).toBeNull();
+  });
+});
