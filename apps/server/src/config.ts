@@ -1,0 +1,162 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+
+/**
+ * Every setting of `faultline serve`: its flag, its environment variable and its default. The CLI
+ * builds its options and help from this table, and `parseServeConfig` validates the result, so a
+ * setting is declared in exactly one place.
+ */
+export const serveSettings = [
+  {
+    key: "dataDir",
+    flag: "--data-dir <dir>",
+    env: "FAULTLINE_DATA_DIR",
+    default: "./.faultline/data",
+    description: "embedded PGlite data directory (ignored when a database URL is set)",
+  },
+  {
+    key: "databaseUrl",
+    flag: "--database-url <url>",
+    env: "DATABASE_URL",
+    default: undefined,
+    description: "PostgreSQL connection string; uses PostgreSQL instead of embedded PGlite",
+  },
+  {
+    key: "host",
+    flag: "--host <host>",
+    env: "FAULTLINE_HOST",
+    default: "127.0.0.1",
+    description: "address to bind",
+  },
+  {
+    key: "port",
+    flag: "--port <port>",
+    env: "FAULTLINE_PORT",
+    default: "3000",
+    description: "UI and API port",
+  },
+  {
+    key: "otlpPort",
+    flag: "--otlp-port <port>",
+    env: "FAULTLINE_OTLP_PORT",
+    default: "4318",
+    description: "OTLP/HTTP and Faro receiver port",
+  },
+  {
+    key: "otlpGrpcPort",
+    flag: "--otlp-grpc-port <port>",
+    env: "FAULTLINE_OTLP_GRPC_PORT",
+    default: "4317",
+    description: "OTLP/gRPC receiver port",
+  },
+  {
+    key: "token",
+    flag: "--token <token>",
+    env: "FAULTLINE_TOKEN",
+    default: undefined,
+    description: "require `Authorization: Bearer <token>` on ingest and API writes",
+  },
+  {
+    key: "demo",
+    flag: "--demo",
+    env: "FAULTLINE_DEMO",
+    default: false,
+    description: "run the simulated messaging platform and its outage story",
+  },
+  {
+    key: "logLevel",
+    flag: "--log-level <level>",
+    env: "FAULTLINE_LOG_LEVEL",
+    default: "info",
+    description: "fatal, error, warn, info, debug or trace",
+  },
+  {
+    key: "shutdownTimeoutMs",
+    flag: "--shutdown-timeout-ms <ms>",
+    env: "FAULTLINE_SHUTDOWN_TIMEOUT_MS",
+    default: "10000",
+    description: "longest graceful shutdown before the process exits anyway",
+  },
+] as const;
+
+const port = z.coerce
+  .number({ error: "must be a number" })
+  .int("must be a whole number")
+  .min(0, "must be between 0 and 65535")
+  .max(65535, "must be between 0 and 65535");
+
+const booleanFlag = z.union([
+  z.boolean(),
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(["1", "0", "true", "false", "yes", "no", ""], { error: "must be true or false" }))
+    .transform((value) => value === "1" || value === "true" || value === "yes"),
+]);
+
+export const serveConfigSchema = z.object({
+  dataDir: z.string().min(1, "must not be empty"),
+  databaseUrl: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value : undefined))
+    .refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
+      error: "must be a postgres:// or postgresql:// URL",
+    }),
+  host: z.string().min(1, "must not be empty"),
+  port,
+  otlpPort: port,
+  otlpGrpcPort: port,
+  token: z
+    .string()
+    .optional()
+    .transform((value) => (value ? value : undefined))
+    .refine((value) => value === undefined || value.length >= 8, { error: "must be at least 8 characters" }),
+  demo: booleanFlag,
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+    error: "must be one of fatal, error, warn, info, debug, trace, silent",
+  }),
+  shutdownTimeoutMs: z.coerce.number().int().min(100, "must be at least 100"),
+});
+
+export type ServeConfig = z.output<typeof serveConfigSchema>;
+
+/** A configuration problem a person can fix; the CLI prints the message and exits with status 2. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/**
+ * Validates raw settings (from flags, the environment and defaults) into a ServeConfig.
+ * Every problem is reported at once, each naming the flag and its environment variable.
+ */
+export function parseServeConfig(raw: Record<string, unknown>): ServeConfig {
+  const result = serveConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const setting = serveSettings.find((candidate) => candidate.key === issue.path[0]);
+      const name = setting ? `${setting.flag.split(" ")[0]} (${setting.env})` : String(issue.path[0]);
+      return `  ${name}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const config = result.data;
+  if (!isLoopbackHost(config.host) && config.token === undefined) {
+    throw new ConfigError(
+      `Refusing to listen on ${config.host} without authentication: anyone who can reach it could write ` +
+        "telemetry and changes. Set --token (FAULTLINE_TOKEN), or bind to 127.0.0.1.",
+    );
+  }
+  return config;
+}
+
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1 and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, "").toLowerCase();
+  if (bare === "localhost") return true;
+  if (isIP(bare) === 4) return bare.startsWith("127.");
+  if (isIP(bare) === 6) return bare === "::1" || bare.startsWith("::ffff:127.");
+  return false;
+}
