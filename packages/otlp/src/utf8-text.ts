@@ -7,8 +7,8 @@ import { truncateString } from "./normalize-attributes.ts";
 const utf8Decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 /**
- * Below this many bytes a plain loop beats TextDecoder's call overhead for ASCII text (span names,
- * attribute values); measured with bench/decode-bench.ts.
+ * Below this many bytes a plain loop avoids TextDecoder's per-call overhead for ASCII text (span names,
+ * attribute values). The threshold is a guess, not yet tuned with bench/decode-bench.ts.
  */
 const asciiLoopMaxBytes = 24;
 
