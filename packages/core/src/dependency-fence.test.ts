@@ -1,25 +1,29 @@
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 // The fence lives in biome.json (noRestrictedImports on packages/core and packages/otlp). This test
-// writes a short-lived probe file into each package, lints it with the real Biome config and checks
-// the fence really bites. (Biome's stdin mode reports no diagnostics, hence real files.)
+// lints would-be source files of each package with the repository's real Biome configuration, in a
+// scratch copy of the layout: Biome's stdin mode reports no diagnostics, and probe files inside the
+// real tree would race with the type checker and linter of other workspaces.
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const biomeBin = fileURLToPath(new URL("../../../node_modules/.bin/biome", import.meta.url));
+const biomeBin = join(repoRoot, "node_modules/.bin/biome");
+const scratch = mkdtempSync(join(tmpdir(), "faultline-fence-"));
+const config = JSON.parse(readFileSync(join(repoRoot, "biome.json"), "utf8")) as Record<string, unknown>;
+delete config.vcs; // the scratch copy is no git checkout
+delete config.$schema;
+writeFileSync(join(scratch, "biome.json"), JSON.stringify(config));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function lintAs(path: string, source: string) {
-  const probe = path.replace(/\.ts$/, `-fence-probe-${randomBytes(4).toString("hex")}.ts`);
-  writeFileSync(join(repoRoot, probe), source);
-  try {
-    const result = spawnSync(biomeBin, ["lint", probe], { cwd: repoRoot, encoding: "utf8" });
-    return { failed: result.status !== 0, output: `${result.stdout}${result.stderr}` };
-  } finally {
-    rmSync(join(repoRoot, probe), { force: true });
-  }
+  const file = join(scratch, path);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, source);
+  const result = spawnSync(biomeBin, ["lint", path], { cwd: scratch, encoding: "utf8" });
+  return { failed: result.status !== 0, output: `${result.stdout}${result.stderr}` };
 }
 
 describe("dependency fence for pure domain packages", () => {
