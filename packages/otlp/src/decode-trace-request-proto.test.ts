@@ -234,11 +234,9 @@ describe("decodeTraceRequestProto", () => {
       messageField(9, [keyValue(`attr.${index}`, [stringField(1, "v")])]),
     );
     const huge = "x".repeat(10 * 1024 * 1024);
-    const started = performance.now();
     const [decoded] = decodeTraceRequestProto(
       request([span([messageField(9, [keyValue("http.route", [stringField(1, huge)])]), ...many])]),
     ).spans;
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(decoded?.attributes.httpRoute).toHaveLength(defaultDecodeLimits.maxStringLength);
     const late = decodeTraceRequestProto(
       request([span([...many, messageField(9, [keyValue("http.route", [stringField(1, "/late")])])])]),
