@@ -18,7 +18,7 @@ const maxRank = 64 - userHllPrecision + 1;
 
 // Register keys are fixed decimal strings, built once so the hot path builds none.
 const registerKeys: string[] = [];
-for (let i = 0; i < userRegisterCount; i++) registerKeys.push(String(i));
+for (let i = 0; i < userRegisterCount; i++) registerKeys.push(`r${i}`);
 
 /**
  * The register a user id falls into and the rank it proposes, packed as `index * 64 + rank`
@@ -37,13 +37,14 @@ export function userRegisterOf(userId: string): number {
 }
 
 /**
- * Adds a user id to a sparse HyperLogLog register map (mutating it): the register's rank becomes the
+ * Adds a user id to a sparse HyperLogLog register map (mutating it; keys `r0`..`r4095`, see SketchBins):
+ * the register's rank becomes the
  * max of its stored and proposed rank, the merge `faultline_sketch_max` does in the database. Adding the
  * same id again changes nothing. An empty id is still counted as one user (decoders send null instead).
  */
 export function addUserToRegisters(registers: SketchBins, userId: string): void {
   const packed = userRegisterOf(userId);
-  const key = registerKeys[packed >>> 6] ?? String(packed >>> 6);
+  const key = registerKeys[packed >>> 6] ?? `r${packed >>> 6}`;
   const rank = packed & 63;
   const current = registers[key];
   if (current === undefined || current < rank) registers[key] = rank;

@@ -13,7 +13,8 @@ import type {
 import { isErrorSpan } from "./is-error-span.ts";
 import { latencyBinKeyOf } from "./latency-bin-key-of.ts";
 import { type SeriesIdentity, seriesKeyOf } from "./series-key-of.ts";
-import { type JoinableSpan, SpanJoinIndex, type WaitingSpan } from "./span-join-index.ts";
+import { emptySketchBins } from "./sketch-bins.ts";
+import { SpanJoinIndex, type WaitingSpan } from "./span-join-index.ts";
 import { rawBucketMs } from "./time-buckets.ts";
 
 /** Spans starting more than this before `nowMs` are rejected by default: 7 days, in ms. */
@@ -61,12 +62,19 @@ interface SeriesState {
   identity: SeriesIdentity;
   key: string;
   last: BucketState | null;
-  buckets: Map<number, BucketState>;
+  // Created only when a series sees a second bucket in one batch: most see one.
+  buckets: Map<number, BucketState> | null;
 }
 
 interface BucketState {
   delta: SeriesBucketDelta;
   exemplars: Map<string, ErrorExemplar> | null;
+}
+
+interface ServiceState {
+  seen: ServiceSeen;
+  /** By version ("" for none). */
+  versions: Map<string, { group: SeriesGroup; instances: Map<string, InstanceVersionSeen> }>;
 }
 
 interface ResourceState {
@@ -122,10 +130,12 @@ export function aggregateSpans(
 
   const seriesBuckets: SeriesBucketDelta[] = [];
   const bucketsWithErrors: BucketState[] = [];
-  const edgeByKey = new Map<string, GraphEdgeDelta>();
-  const groups = new Map<string, SeriesGroup>();
-  const instances = new Map<string, InstanceVersionSeen>();
-  const services = new Map<string, ServiceSeen>();
+  // source → target → the few edges between them (by kind, environment, bucket): no key strings built.
+  const edgeIndex = new Map<string, Map<string, GraphEdgeDelta[]>>();
+  const edges: GraphEdgeDelta[] = [];
+  const servicesByEnvironment = new Map<string, Map<string, ServiceState>>();
+  const instances: InstanceVersionSeen[] = [];
+  const services: ServiceSeen[] = [];
   const resources = new Map<NormalizedResource, ResourceState>();
   const fingerprints = new Map<string, string>();
   const byReason: Record<string, number> = {};
@@ -147,18 +157,40 @@ export function aggregateSpans(
   };
 
   const resourceStateOf = (resource: NormalizedResource): ResourceState => {
+    // Nested maps keyed by the resource's own strings: no key is concatenated per resource.
     const environment = resource.environment || defaultEnvironment;
     const service = resource.serviceName;
     const version = resource.serviceVersion || null;
-    const groupKey = environment + sep + service + sep + (version ?? "");
-    let group = groups.get(groupKey);
-    if (group === undefined) {
-      group = { environment, service, version, byOperation: new Map() };
-      groups.set(groupKey, group);
+    let byService = servicesByEnvironment.get(environment);
+    if (byService === undefined) {
+      byService = new Map();
+      servicesByEnvironment.set(environment, byService);
+    }
+    let serviceState = byService.get(service);
+    if (serviceState === undefined) {
+      const seen: ServiceSeen = {
+        environment,
+        service,
+        sdkLanguage: resource.sdkLanguage,
+        firstSeenMs: Number.POSITIVE_INFINITY,
+        lastSeenMs: Number.NEGATIVE_INFINITY,
+      };
+      serviceState = { seen, versions: new Map() };
+      byService.set(service, serviceState);
+      services.push(seen);
+    } else if (resource.sdkLanguage !== null) {
+      serviceState.seen.sdkLanguage = resource.sdkLanguage;
+    }
+    let versionState = serviceState.versions.get(version ?? "");
+    if (versionState === undefined) {
+      versionState = {
+        group: { environment, service, version, byOperation: new Map() },
+        instances: new Map(),
+      };
+      serviceState.versions.set(version ?? "", versionState);
     }
     const instanceId = resource.serviceInstanceId ?? "";
-    const instanceKey = groupKey + sep + instanceId;
-    let instance = instances.get(instanceKey);
+    let instance = versionState.instances.get(instanceId);
     if (instance === undefined) {
       instance = {
         environment,
@@ -169,25 +201,12 @@ export function aggregateSpans(
         firstSeenMs: Number.POSITIVE_INFINITY,
         lastSeenMs: Number.NEGATIVE_INFINITY,
       };
-      instances.set(instanceKey, instance);
+      versionState.instances.set(instanceId, instance);
+      instances.push(instance);
     } else if (resource.region !== null) {
       instance.region = resource.region;
     }
-    const serviceKey = environment + sep + service;
-    let seen = services.get(serviceKey);
-    if (seen === undefined) {
-      seen = {
-        environment,
-        service,
-        sdkLanguage: resource.sdkLanguage,
-        firstSeenMs: Number.POSITIVE_INFINITY,
-        lastSeenMs: Number.NEGATIVE_INFINITY,
-      };
-      services.set(serviceKey, seen);
-    } else if (resource.sdkLanguage !== null) {
-      seen.sdkLanguage = resource.sdkLanguage;
-    }
-    const state: ResourceState = { group, instance, service: seen };
+    const state: ResourceState = { group: versionState.group, instance, service: serviceState.seen };
     resources.set(resource, state);
     return state;
   };
@@ -202,8 +221,29 @@ export function aggregateSpans(
     errors: number,
     delayMs: number,
   ): void => {
-    const key = kind + sep + environment + sep + source + sep + target + sep + bucketStartMs;
-    let edge = edgeByKey.get(key);
+    let byTarget = edgeIndex.get(source);
+    if (byTarget === undefined) {
+      byTarget = new Map();
+      edgeIndex.set(source, byTarget);
+    }
+    let between = byTarget.get(target);
+    if (between === undefined) {
+      between = [];
+      byTarget.set(target, between);
+    }
+    let edge: GraphEdgeDelta | undefined;
+    for (let i = 0; i < between.length; i++) {
+      const candidate = between[i];
+      if (
+        candidate !== undefined &&
+        candidate.bucketStartMs === bucketStartMs &&
+        candidate.kind === kind &&
+        candidate.environment === environment
+      ) {
+        edge = candidate;
+        break;
+      }
+    }
     if (edge === undefined) {
       edge = {
         environment,
@@ -218,7 +258,8 @@ export function aggregateSpans(
         delayMaxMs: 0,
         delayCount: 0,
       };
-      edgeByKey.set(key, edge);
+      between.push(edge);
+      edges.push(edge);
     }
     edge.count += count;
     edge.errors += errors;
@@ -235,18 +276,19 @@ export function aggregateSpans(
     service: string,
     bucketStartMs: number,
     error: boolean,
-    parent: JoinableSpan,
+    parent: number,
   ): void => {
     // Only a CLIENT parent makes a call; a same-service parent is an in-process hop, not an edge.
-    if (parent.kind !== "client" || parent.service === service) return;
+    const caller = index.serviceAt(parent);
+    if (index.kindAt(parent) !== "client" || caller === service) return;
     addEdge(
       "call",
       environment,
-      parent.service,
+      caller,
       service,
       bucketStartMs,
       1,
-      error || parent.error ? 1 : 0,
+      error || index.errorAt(parent) ? 1 : 0,
       NaN,
     );
   };
@@ -261,12 +303,12 @@ export function aggregateSpans(
     error: boolean,
     ownDestination: string | null,
     countPending: boolean,
-    producer: JoinableSpan,
+    producer: number,
   ): boolean => {
-    if (producer.kind !== "producer") return false;
-    const destination = ownDestination ?? producer.destination;
+    if (index.kindAt(producer) !== "producer") return false;
+    const destination = ownDestination ?? index.destinationAt(producer);
     if (destination === null) return false;
-    const delayMs = Math.max(0, startMs - producer.endMs);
+    const delayMs = Math.max(0, startMs - index.endMsAt(producer));
     const count = countPending ? 1 : 0;
     addEdge(
       "consume",
@@ -281,7 +323,7 @@ export function aggregateSpans(
     return countPending;
   };
 
-  const resolveWaiting = (waiting: WaitingSpan, parent: JoinableSpan): void => {
+  const resolveWaiting = (waiting: WaitingSpan, parent: number): void => {
     if (waiting.edge === "call") {
       joinCall(waiting.environment, waiting.service, waiting.bucketStartMs, waiting.error, parent);
     } else if (
@@ -362,12 +404,15 @@ export function aggregateSpans(
         destination,
         version: group.version,
       };
-      series = { kind, destination, identity, key: seriesKeyOf(identity), last: null, buckets: new Map() };
+      series = { kind, destination, identity, key: seriesKeyOf(identity), last: null, buckets: null };
       candidates.push(series);
     }
     let bucket: BucketState | undefined = series.last ?? undefined;
     if (bucket === undefined || bucket.delta.bucketStartMs !== bucketStartMs) {
-      bucket = series.buckets.get(bucketStartMs);
+      if (bucket !== undefined && series.buckets === null) {
+        series.buckets = new Map([[bucket.delta.bucketStartMs, bucket]]);
+      }
+      bucket = series.buckets?.get(bucketStartMs);
       if (bucket === undefined) {
         const delta: SeriesBucketDelta = {
           seriesKey: series.key,
@@ -377,11 +422,11 @@ export function aggregateSpans(
           spans: 0,
           errors: 0,
           durationSumMs: 0,
-          latencyBins: {},
-          userRegisters: {},
+          latencyBins: emptySketchBins(),
+          userRegisters: emptySketchBins(),
         };
         bucket = { delta, exemplars: null };
-        series.buckets.set(bucketStartMs, bucket);
+        series.buckets?.set(bucketStartMs, bucket);
         seriesBuckets.push(delta);
       }
       series.last = bucket;
@@ -434,15 +479,15 @@ export function aggregateSpans(
 
     // Graph edges.
     if (kind === "client" || kind === "producer") {
-      const joinable: JoinableSpan = {
-        environment: group.environment,
-        service: group.service,
+      const slot = index.remember(
+        span.spanId,
+        group.environment,
+        group.service,
         kind,
-        endMs: startMs + durationMs,
+        startMs + durationMs,
         destination,
         error,
-      };
-      index.remember(span.spanId, joinable);
+      );
       if (kind === "producer" && destination !== null) {
         addEdge(
           "publish",
@@ -457,14 +502,14 @@ export function aggregateSpans(
       }
       const waiting = index.takeWaiting(span.spanId);
       if (waiting !== undefined) {
-        if (Array.isArray(waiting)) for (const child of waiting) resolveWaiting(child, joinable);
-        else resolveWaiting(waiting, joinable);
+        if (Array.isArray(waiting)) for (const child of waiting) resolveWaiting(child, slot);
+        else resolveWaiting(waiting, slot);
       }
     } else if (kind === "server") {
       const parentId = span.parentSpanId;
       if (parentId !== null) {
-        const parent = index.find(parentId);
-        if (parent !== undefined) {
+        const parent = index.slotOf(parentId);
+        if (parent >= 0) {
           joinCall(group.environment, group.service, bucketStartMs, error, parent);
         } else {
           index.wait(parentId, {
@@ -502,8 +547,8 @@ export function aggregateSpans(
         const candidateId = i < 0 ? parentId : links[i]?.spanId;
         if (candidateId === undefined || candidateId === null) continue;
         if (i >= 0 && isRepeatedCandidate(candidateId, parentId, links, i)) continue;
-        const producer = index.find(candidateId);
-        if (producer !== undefined) {
+        const producer = index.slotOf(candidateId);
+        if (producer >= 0) {
           const emitted = joinConsume(
             group.environment,
             group.service,
@@ -558,10 +603,10 @@ export function aggregateSpans(
     rejected: { count: rejectedCount, reasons, byReason },
     seriesBuckets,
     exemplars,
-    edges: [...edgeByKey.values()],
+    edges,
     // Entries exist only for resources of accepted spans, so their first/last times are all set.
-    instanceVersions: [...instances.values()],
-    services: [...services.values()],
+    instanceVersions: instances,
+    services,
   };
 }
 

@@ -58,7 +58,7 @@ describe("estimateDistinctUsers", () => {
   it("ignores keys and ranks that no writer produces", () => {
     const registers = registersOf(ids("x", 0, 100));
     const estimate = estimateDistinctUsers(registers);
-    const noisy = { ...registers, "4096": 5, "-1": 3, "01": 9, junk: 2 };
+    const noisy = { ...registers, r4096: 5, "r-1": 3, r01: 9, "7": 9, junk: 2 };
     expect(estimateDistinctUsers(noisy)).toBe(estimate);
   });
 

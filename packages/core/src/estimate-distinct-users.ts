@@ -49,7 +49,7 @@ function largeRangeTerm(fractionBelowMax: number): number {
  * correction is needed in practice (64-bit hash); τ covers saturated registers anyway.
  *
  * Standard error ≈ 1.04/√4096 ≈ 1.6%; near exact for a handful of users. Returns 0 for an empty map.
- * Keys outside 0..4095 or not canonical decimals, and non-positive ranks, are ignored; ranks above 53 are
+ * Keys other than `r0`..`r4095` (canonical decimals), and non-positive ranks, are ignored; ranks above 53 are
  * clamped. The result is a float: round it for display.
  */
 export function estimateDistinctUsers(registers: Readonly<SketchBins>): number {
@@ -57,10 +57,11 @@ export function estimateDistinctUsers(registers: Readonly<SketchBins>): number {
   let filled = 0;
   for (const key in registers) {
     const rank = registers[key];
-    const index = Number(key);
-    if (rank === undefined || !(rank > 0) || !Number.isInteger(index) || index < 0 || index >= m) continue;
-    // "01" and "1" would be one register counted twice; the writers only produce canonical keys.
-    if (String(index) !== key) continue;
+    if (rank === undefined || !(rank > 0) || key.charCodeAt(0) !== 114 /* "r" */) continue;
+    const index = Number(key.slice(1));
+    if (!Number.isInteger(index) || index < 0 || index >= m) continue;
+    // "r01" and "r1" would be one register counted twice; the writers only produce canonical keys.
+    if (`r${index}` !== key) continue;
     const value = Math.min(Math.floor(rank), q + 1);
     histogram[value] = (histogram[value] ?? 0) + 1;
     filled++;

@@ -16,7 +16,7 @@ describe("latencyBinKeyOf", () => {
     for (let i = 0; i < 2000; i++) {
       const ms = random.lognormal(30, 3);
       if (ms < minIndexableLatencyMs) continue;
-      expect(latencyBinKeyOf(ms)).toBe(String(reference.key(ms)));
+      expect(latencyBinKeyOf(ms)).toBe(`b${reference.key(ms)}`);
     }
   });
 
@@ -37,5 +37,10 @@ describe("latencyBinKeyOf", () => {
     expect(latencyBinValueOf("")).toBeNaN();
     expect(latencyBinValueOf("1.5")).toBeNaN();
     expect(latencyBinValueOf("x")).toBeNaN();
+    expect(latencyBinValueOf("117")).toBeNaN();
+    expect(latencyBinValueOf("b01")).toBeNaN();
+    expect(latencyBinValueOf("b")).toBeNaN();
+    expect(latencyBinKeyOf(100)).toBe("b116");
+    expect(Math.abs(latencyBinValueOf("b116") - 100)).toBeLessThan(2);
   });
 });

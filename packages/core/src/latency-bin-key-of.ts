@@ -26,27 +26,41 @@ const mapping = new DDSketch({ relativeAccuracy: latencyRelativeAccuracy }).mapp
 const tableMinKey = mapping.key(minIndexableLatencyMs) - 1;
 const tableMaxKey = mapping.key(86_400_000) + 1;
 const keyTable: string[] = [];
-for (let key = tableMinKey; key <= tableMaxKey; key++) keyTable.push(String(key));
+for (let key = tableMinKey; key <= tableMaxKey; key++) keyTable.push(`b${key}`);
 
 /**
- * The sketch bin of a span duration in milliseconds: the DDSketch logarithmic index
- * (`ceil(log_gamma(durationMs))`, gamma = (1 + a) / (1 - a), a = {@link latencyRelativeAccuracy}) as a
- * decimal string, or {@link zeroLatencyBinKey} for 0, sub-microsecond, negative or NaN durations (the
+ * The sketch bin of a span duration in milliseconds: `b` + the DDSketch logarithmic index
+ * (`ceil(log_gamma(durationMs))`, gamma = (1 + a) / (1 - a), a = {@link latencyRelativeAccuracy}), e.g.
+ * `b116` for 100 ms, or {@link zeroLatencyBinKey} for 0, sub-microsecond, negative or NaN durations (the
  * decoders never produce negative ones; counting them as 0 keeps the span counted).
  */
 export function latencyBinKeyOf(durationMs: number): string {
   if (!(durationMs >= minIndexableLatencyMs)) return zeroLatencyBinKey;
   const key = mapping.key(durationMs);
-  return keyTable[key - tableMinKey] ?? String(key);
+  return keyTable[key - tableMinKey] ?? `b${key}`;
+}
+
+/**
+ * The DDSketch index of a bin key (`b116` → 116), or NaN for the zero bin and for anything that is not a
+ * bin key written by {@link latencyBinKeyOf}.
+ */
+export function latencyBinIndexOf(key: string): number {
+  if (key.length < 2 || key.charCodeAt(0) !== 98 /* "b" */) return Number.NaN;
+  const index = Number(key.slice(1));
+  return Number.isInteger(index) && `b${index}` === key ? index : Number.NaN;
+}
+
+/** The representative duration (ms) of a DDSketch index: its samples are within ±relative accuracy of it. */
+export function latencyIndexValueOf(index: number): number {
+  return mapping.value(index);
 }
 
 /**
  * The representative duration (ms) of a bin: the value the bin's samples are within ±relative accuracy
- * of. 0 for the zero bin; NaN for a key that is neither "z" nor an integer.
+ * of. 0 for the zero bin; NaN for a key that is not a bin key.
  */
 export function latencyBinValueOf(key: string): number {
   if (key === zeroLatencyBinKey) return 0;
-  const index = Number(key);
-  if (!Number.isInteger(index) || key.length === 0) return Number.NaN;
-  return mapping.value(index);
+  const index = latencyBinIndexOf(key);
+  return Number.isNaN(index) ? index : mapping.value(index);
 }

@@ -1,4 +1,4 @@
-import type { SketchBins } from "./sketch-bins.ts";
+import { emptySketchBins, type SketchBins } from "./sketch-bins.ts";
 
 /**
  * Adds every count of `source` into `target` (mutating it) and returns `target`: the same merge the
@@ -18,5 +18,5 @@ export function addLatencyBinsInto(target: SketchBins, source: Readonly<SketchBi
  * so partial sketches from any writers, batches or rollups combine in any order. Inputs are not changed.
  */
 export function mergeLatencyBins(a: Readonly<SketchBins>, b: Readonly<SketchBins>): SketchBins {
-  return addLatencyBinsInto(addLatencyBinsInto({}, a), b);
+  return addLatencyBinsInto(addLatencyBinsInto(emptySketchBins(), a), b);
 }

@@ -1,4 +1,4 @@
-import type { SketchBins } from "./sketch-bins.ts";
+import { emptySketchBins, type SketchBins } from "./sketch-bins.ts";
 
 /**
  * Takes, register by register, the max rank of `source` into `target` (mutating it) and returns
@@ -20,5 +20,5 @@ export function maxUserRegistersInto(target: SketchBins, source: Readonly<Sketch
  * Inputs are not changed.
  */
 export function mergeUserRegisters(a: Readonly<SketchBins>, b: Readonly<SketchBins>): SketchBins {
-  return maxUserRegistersInto(maxUserRegistersInto({}, a), b);
+  return maxUserRegistersInto(maxUserRegistersInto(emptySketchBins(), a), b);
 }

@@ -58,7 +58,7 @@ describe("quantileFromLatencyBins", () => {
     const mostlyZero = sketchOf([0, 0, 0, 0, 0, 0, 0, 0, 0, 100]);
     expect(quantileFromLatencyBins(mostlyZero, 0.5)).toBe(0);
     expect(quantileFromLatencyBins(mostlyZero, 1)).toBeCloseTo(100, -1);
-    expect(quantileFromLatencyBins({ "10": 0, junk: 5, "": 2, "1.5": 1 }, 0.5)).toBeNull();
+    expect(quantileFromLatencyBins({ b10: 0, junk: 5, "": 2, "b1.5": 1, "10": 4, b: 1 }, 0.5)).toBeNull();
     expect(() => quantileFromLatencyBins({ z: 1 }, 1.5)).toThrow(RangeError);
     expect(() => quantileFromLatencyBins({ z: 1 }, Number.NaN)).toThrow(RangeError);
   });

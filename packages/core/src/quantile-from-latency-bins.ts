@@ -1,4 +1,4 @@
-import { latencyBinValueOf, zeroLatencyBinKey } from "./latency-bin-key-of.ts";
+import { latencyBinIndexOf, latencyIndexValueOf, zeroLatencyBinKey } from "./latency-bin-key-of.ts";
 import type { SketchBins } from "./sketch-bins.ts";
 
 /**
@@ -20,8 +20,8 @@ export function quantileFromLatencyBins(bins: Readonly<SketchBins>, q: number): 
     if (key === zeroLatencyBinKey) {
       zeroCount += count;
     } else {
-      const index = Number(key);
-      if (key.length === 0 || !Number.isInteger(index)) continue;
+      const index = latencyBinIndexOf(key);
+      if (Number.isNaN(index)) continue;
       keyed.push({ index, count });
     }
     total += count;
@@ -33,9 +33,9 @@ export function quantileFromLatencyBins(bins: Readonly<SketchBins>, q: number): 
   keyed.sort((x, y) => x.index - y.index);
   for (const { index, count } of keyed) {
     cumulative += count;
-    if (cumulative > rank) return latencyBinValueOf(String(index));
+    if (cumulative > rank) return latencyIndexValueOf(index);
   }
   // Floating-point rounding of a huge total can leave rank at the very end: the top bin answers.
   const last = keyed[keyed.length - 1];
-  return last === undefined ? 0 : latencyBinValueOf(String(last.index));
+  return last === undefined ? 0 : latencyIndexValueOf(last.index);
 }

@@ -33,8 +33,8 @@ describe("rollUpBuckets", () => {
   it("merges counts and sketches into 1-minute and 1-hour buckets", () => {
     const t = Date.UTC(2026, 0, 1, 12);
     const deltas = [
-      delta(t, { userRegisters: { "1": 3 } }),
-      delta(t + 50_000, { errors: 1, userRegisters: { "1": 5, "9": 1 } }),
+      delta(t, { userRegisters: { r1: 3 } }),
+      delta(t + 50_000, { errors: 1, userRegisters: { r1: 5, r9: 1 } }),
       delta(t + 60_000, { latencyBins: { z: 2 }, spans: 2, durationSumMs: 0 }),
       delta(t, { seriesKey: "other" }),
     ];
@@ -47,7 +47,7 @@ describe("rollUpBuckets", () => {
         errors: 1,
         durationSumMs: 10,
         latencyBins: { [latencyBinKeyOf(5)]: 2 },
-        userRegisters: { "1": 5, "9": 1 },
+        userRegisters: { r1: 5, r9: 1 },
       },
       { ...delta(t + 60_000), stepMs: 60_000, spans: 2, durationSumMs: 0, latencyBins: { z: 2 } },
       { ...delta(t, { seriesKey: "other" }), stepMs: 60_000 },
@@ -59,7 +59,7 @@ describe("rollUpBuckets", () => {
     ]);
     expect(hours[0]?.latencyBins).toEqual({ [latencyBinKeyOf(5)]: 2, z: 2 });
     // Inputs are left alone.
-    expect(deltas[0]?.userRegisters).toEqual({ "1": 3 });
+    expect(deltas[0]?.userRegisters).toEqual({ r1: 3 });
   });
 
   it("gives the same stored rollup whatever the batching and order (seeded property test)", () => {
@@ -71,7 +71,7 @@ describe("rollUpBuckets", () => {
         spans: 1 + random.int(5),
         errors: random.int(2),
         latencyBins: { [latencyBinKeyOf(random.lognormal(10, 1))]: 1 },
-        userRegisters: { [String(random.int(4096))]: 1 + random.int(10) },
+        userRegisters: { [`r${random.int(4096)}`]: 1 + random.int(10) },
       }),
     );
     const whole = upsertBucketsLikeDb(rollUpBuckets(deltas, 60_000));

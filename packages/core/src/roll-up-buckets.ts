@@ -1,6 +1,7 @@
 import type { SeriesBucketDelta } from "./ingest-aggregate.ts";
 import { addLatencyBinsInto } from "./merge-latency-bins.ts";
 import { maxUserRegistersInto } from "./merge-user-registers.ts";
+import { emptySketchBins } from "./sketch-bins.ts";
 import { bucketStartOf } from "./time-buckets.ts";
 
 /** Rollup widths the storage keeps besides raw 10 s buckets, in ms. */
@@ -39,8 +40,8 @@ export function rollUpBuckets(deltas: readonly SeriesBucketDelta[], stepMs: numb
         spans: 0,
         errors: 0,
         durationSumMs: 0,
-        latencyBins: {},
-        userRegisters: {},
+        latencyBins: emptySketchBins(),
+        userRegisters: emptySketchBins(),
       };
       byKey.set(key, rolled);
       out.push(rolled);

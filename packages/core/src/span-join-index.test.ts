@@ -10,6 +10,18 @@ const client: JoinableSpan = {
   error: false,
 };
 
+function remember(index: SpanJoinIndex, id: string, span: JoinableSpan): number {
+  return index.remember(
+    id,
+    span.environment,
+    span.service,
+    span.kind,
+    span.endMs,
+    span.destination,
+    span.error,
+  );
+}
+
 function child(service: string): WaitingSpan {
   return {
     edge: "call",
@@ -26,14 +38,24 @@ function child(service: string): WaitingSpan {
 describe("SpanJoinIndex", () => {
   it("remembers spans up to its bound, evicting the oldest first", () => {
     const index = new SpanJoinIndex({ maxSpans: 3 });
-    for (const id of ["a", "b", "c", "d"]) index.remember(id, client);
+    for (const id of ["a", "b", "c", "d"]) remember(index, id, client);
     expect(index.spanCount).toBe(3);
     expect(index.evictedSpans).toBe(1);
     expect(index.find("a")).toBeUndefined();
-    expect(index.find("d")).toBe(client);
-    index.remember("b", { ...client, service: "again" });
+    expect(index.slotOf("a")).toBe(-1);
+    expect(index.find("d")).toEqual(client);
+    // A repeated id is remembered anew (fresh age, latest data) in the next slot, here b's.
+    const again = { ...client, service: "again", kind: "producer" as const, error: true, destination: "q" };
+    remember(index, "c", again);
+    expect(index.find("b")).toBeUndefined();
+    expect(index.find("c")).toEqual(again);
+    expect(index.spanCount).toBe(2);
+    // The ring then reaches c's old slot: the newer entry for c stays.
+    remember(index, "e", client);
+    expect(index.find("c")).toEqual(again);
+    expect(index.find("e")).toEqual(client);
     expect(index.spanCount).toBe(3);
-    expect(index.find("b")?.service).toBe("again");
+    expect(index.evictedSpans).toBe(3);
   });
 
   it("hands waiting children over once, in arrival order, and bounds them", () => {

@@ -34,10 +34,24 @@ export interface WaitingSpan {
 }
 
 export interface SpanJoinIndexOptions {
-  /** CLIENT/PRODUCER spans remembered; default 200 000 (about 30–40 MB at worst). */
+  /** CLIENT/PRODUCER spans remembered; default 200 000 (a few MB of slots plus the id map). */
   maxSpans?: number;
   /** Waiting children kept; default 200 000. */
   maxWaiting?: number;
+}
+
+const kindCodes = ["unspecified", "internal", "server", "client", "producer", "consumer"] as const;
+const errorFlag = 8;
+
+function kindCodeOf(kind: SpanKind): number {
+  switch (kind) {
+    case "client":
+      return 3;
+    case "producer":
+      return 4;
+    default:
+      return kindCodes.indexOf(kind);
+  }
 }
 
 /**
@@ -49,13 +63,17 @@ export interface SpanJoinIndexOptions {
  * Bound: at most `maxSpans` remembered spans and `maxWaiting` waiting children. When full, the entries
  * that arrived first are evicted first (insertion order, not event time, so the outcome depends only on
  * the order of the input). At a given span rate the join window is about capacity / rate of such spans:
- * with the defaults, over a second at 200 k CLIENT/PRODUCER spans/s, far more at usual rates.
+ * with the defaults, a second at 200 k CLIENT/PRODUCER spans/s, minutes at usual rates.
  *
  * On eviction: a parent evicted before its late children arrive leaves those children waiting (and
  * eventually evicted); an evicted waiting SERVER child loses its `call` edge; an evicted waiting
  * CONSUMER loses that producer's delay sample (its `consume` count was already emitted unless it had no
  * destination of its own). Counts of evictions are kept in `evictedSpans` and `evictedWaiting`, for
  * metrics. Series counts never depend on this index.
+ *
+ * Remembered spans live in a ring of preallocated slots (typed arrays and string references) rather than
+ * one object per span: at ingest rates that keeps the garbage collector out of the hot path. The slot
+ * accessors (`slotOf`, `serviceAt`, …) are that allocation-free path; `find` is the convenient one.
  *
  * Deterministic and pure (no clock, no timers); not thread-safe, like everything in core.
  */
@@ -66,7 +84,14 @@ export class SpanJoinIndex {
   evictedSpans = 0;
   /** Waiting children dropped to stay within `maxWaiting`, since construction. */
   evictedWaiting = 0;
-  private readonly spans = new Map<string, JoinableSpan>();
+  private readonly slotById = new Map<string, number>();
+  private readonly ids: Array<string | undefined>;
+  private readonly environments: string[];
+  private readonly services: string[];
+  private readonly destinations: Array<string | null>;
+  private readonly endTimes: Float64Array;
+  private readonly flags: Uint8Array;
+  private cursor = 0;
   // One waiting child is stored bare, several as an array: most parents have exactly one child.
   private readonly waiting = new Map<string, WaitingSpan | WaitingSpan[]>();
   private waitingTotal = 0;
@@ -77,11 +102,18 @@ export class SpanJoinIndex {
     if (!(this.maxSpans >= 1) || !(this.maxWaiting >= 1)) {
       throw new RangeError("SpanJoinIndex capacities must be at least 1");
     }
+    const n = Math.floor(this.maxSpans);
+    this.ids = new Array<string | undefined>(n).fill(undefined);
+    this.environments = new Array<string>(n).fill("");
+    this.services = new Array<string>(n).fill("");
+    this.destinations = new Array<string | null>(n).fill(null);
+    this.endTimes = new Float64Array(n);
+    this.flags = new Uint8Array(n);
   }
 
-  /** Remembered spans now held. */
+  /** Distinct span ids now remembered. */
   get spanCount(): number {
-    return this.spans.size;
+    return this.slotById.size;
   }
 
   /** Waiting children now held. */
@@ -89,21 +121,80 @@ export class SpanJoinIndex {
     return this.waitingTotal;
   }
 
-  /** Remembers a span by id (a repeated id replaces the earlier one but keeps its eviction age). */
-  remember(spanId: string, span: JoinableSpan): void {
-    if (!this.spans.has(spanId) && this.spans.size >= this.maxSpans) {
-      const oldest = this.spans.keys().next();
-      if (!oldest.done) {
-        this.spans.delete(oldest.value);
-        this.evictedSpans++;
-      }
+  /**
+   * Remembers a span by id and returns its slot. A repeated id (a retried export) takes a new slot and
+   * so a fresh eviction age; its old slot is left to expire.
+   */
+  remember(
+    spanId: string,
+    environment: string,
+    service: string,
+    kind: SpanKind,
+    endMs: number,
+    destination: string | null,
+    error: boolean,
+  ): number {
+    // One Map write per span and no read: at ingest rates the id map is the costliest part of joining.
+    const slot = this.cursor;
+    this.cursor = slot + 1 === this.ids.length ? 0 : slot + 1;
+    const evicted = this.ids[slot];
+    if (evicted !== undefined) {
+      // The id may have been remembered again since, in a newer slot: that entry stays.
+      if (this.slotById.get(evicted) === slot) this.slotById.delete(evicted);
+      this.evictedSpans++;
     }
-    this.spans.set(spanId, span);
+    this.ids[slot] = spanId;
+    this.slotById.set(spanId, slot);
+    this.environments[slot] = environment;
+    this.services[slot] = service;
+    this.destinations[slot] = destination;
+    this.endTimes[slot] = endMs;
+    this.flags[slot] = kindCodeOf(kind) | (error ? errorFlag : 0);
+    return slot;
   }
 
-  /** The remembered span with this id, if still held. */
+  /** The slot of a remembered span, or -1 when it is not (or no longer) held. */
+  slotOf(spanId: string): number {
+    return this.slotById.get(spanId) ?? -1;
+  }
+
+  environmentAt(slot: number): string {
+    return this.environments[slot] ?? "";
+  }
+
+  serviceAt(slot: number): string {
+    return this.services[slot] ?? "";
+  }
+
+  kindAt(slot: number): SpanKind {
+    return kindCodes[(this.flags[slot] ?? 0) & 7] ?? "unspecified";
+  }
+
+  /** End time of the span in a slot, ms since the epoch. */
+  endMsAt(slot: number): number {
+    return this.endTimes[slot] ?? Number.NaN;
+  }
+
+  destinationAt(slot: number): string | null {
+    return this.destinations[slot] ?? null;
+  }
+
+  errorAt(slot: number): boolean {
+    return ((this.flags[slot] ?? 0) & errorFlag) !== 0;
+  }
+
+  /** The remembered span with this id, if still held (allocates; the hot path uses the slot accessors). */
   find(spanId: string): JoinableSpan | undefined {
-    return this.spans.get(spanId);
+    const slot = this.slotOf(spanId);
+    if (slot < 0) return undefined;
+    return {
+      environment: this.environmentAt(slot),
+      service: this.serviceAt(slot),
+      kind: this.kindAt(slot),
+      endMs: this.endMsAt(slot),
+      destination: this.destinationAt(slot),
+      error: this.errorAt(slot),
+    };
   }
 
   /** Parks a child until the span `awaitedSpanId` is remembered; see {@link takeWaiting}. */
