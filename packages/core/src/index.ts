@@ -7,6 +7,7 @@ export * from "./hash-string.ts";
 export * from "./ingest-aggregate.ts";
 export * from "./is-error-span.ts";
 export * from "./latency-bin-key-of.ts";
+export * from "./merge-ingest-aggregates.ts";
 export * from "./merge-latency-bins.ts";
 export * from "./merge-user-registers.ts";
 export * from "./quantile-from-latency-bins.ts";

@@ -36,8 +36,16 @@ export interface DbHandle {
    * paths where drizzle's query builder costs too much (bulk upserts), maintenance and tests.
    */
   query<Row>(sqlText: string, params?: readonly unknown[]): Promise<Row[]>;
+  /**
+   * Runs `work` in one transaction on one connection, with raw queries; commits when it resolves and
+   * rolls back when it throws. What it wrote is durable once the returned promise resolves.
+   */
+  transaction<T>(work: (query: RawQuery) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/** A raw parameterised query inside a transaction; returns the rows. */
+export type RawQuery = <Row>(sqlText: string, params?: readonly unknown[]) => Promise<Row[]>;
 
 export const migrationsFolder = fileURLToPath(new URL("../drizzle", import.meta.url));
 
@@ -67,6 +75,23 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
         const result = await pool.query(sqlText, params ? [...params] : undefined);
         return result.rows as Row[];
       },
+      transaction: async (work) => {
+        const client = await pool.connect();
+        try {
+          await client.query("BEGIN");
+          const result = await work(async <Row>(sqlText: string, params?: readonly unknown[]) => {
+            const rows = await client.query(sqlText, params ? [...params] : undefined);
+            return rows.rows as Row[];
+          });
+          await client.query("COMMIT");
+          return result;
+        } catch (error) {
+          await client.query("ROLLBACK").catch(() => {});
+          throw error;
+        } finally {
+          client.release();
+        }
+      },
       close: () => pool.end(),
     };
   }
@@ -87,6 +112,13 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       const result = await client.query<Row>(sqlText, params ? [...params] : undefined);
       return result.rows;
     },
+    transaction: (work) =>
+      client.transaction((tx) =>
+        work(async <Row>(sqlText: string, params?: readonly unknown[]) => {
+          const result = await tx.query<Row>(sqlText, params ? [...params] : undefined);
+          return result.rows;
+        }),
+      ),
     close: () => client.close(),
   };
 }

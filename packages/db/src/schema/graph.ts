@@ -34,6 +34,8 @@ export const graphEdges = pgTable(
     /** Publish-to-process delay, for `consume` edges: sum and maximum in milliseconds. */
     delaySumMs: doublePrecision("delay_sum_ms").notNull().default(0),
     delayMaxMs: doublePrecision("delay_max_ms").notNull().default(0),
+    /** Producer/consumer pairs behind `delaySumMs`; the mean delay is `delaySumMs / delayCount`. */
+    delayCount: bigint("delay_count", { mode: "number" }).notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.environment, t.kind, t.source, t.target, t.stepSeconds, t.bucketStart] }),

@@ -1,5 +1,6 @@
 export * from "./change-events.ts";
 export * from "./graph.ts";
 export * from "./incidents.ts";
+export * from "./ingest-receipts.ts";
 export * from "./series.ts";
 export * from "./services.ts";

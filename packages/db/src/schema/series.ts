@@ -12,8 +12,16 @@ import {
   unique,
 } from "drizzle-orm/pg-core";
 
-/** OpenTelemetry span kinds, lower-cased. */
-export const spanKinds = ["unspecified", "internal", "server", "client", "producer", "consumer"] as const;
+/** OpenTelemetry span kinds, lower-cased, plus "browser" for spans made from Faro browser signals. */
+export const spanKinds = [
+  "unspecified",
+  "internal",
+  "server",
+  "client",
+  "producer",
+  "consumer",
+  "browser",
+] as const;
 export type SpanKind = (typeof spanKinds)[number];
 
 /**
