@@ -4,8 +4,11 @@
  * resolved from their current and deprecated semantic-convention names.
  */
 
-/** OpenTelemetry span kinds, lower-cased (proto enum 0..5). */
-export type SpanKind = "unspecified" | "internal" | "server" | "client" | "producer" | "consumer";
+/**
+ * OpenTelemetry span kinds, lower-cased (proto enum 0..5), plus "browser" for the spans Faultline
+ * makes from Faro signals (page loads, browser exceptions), which no OTLP span kind describes.
+ */
+export type SpanKind = "unspecified" | "internal" | "server" | "client" | "producer" | "consumer" | "browser";
 
 /** Span status code (proto enum 0..2). */
 export type SpanStatusCode = "unset" | "ok" | "error";
