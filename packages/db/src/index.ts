@@ -5,4 +5,3 @@ export * from "./repositories/series-reader.ts";
 export * from "./repositories/series-repository.ts";
 export * from "./repositories/update-change-event.ts";
 export * from "./schema/index.ts";
-export * from "./repositories/update-change-event.ts";
