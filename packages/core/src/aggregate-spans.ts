@@ -381,7 +381,7 @@ export function aggregateSpans(
     const bucketStartMs = Math.floor(startMs / rawBucketMs) * rawBucketMs;
     const error = isErrorSpan(span);
 
-    // Series lookup without building a key: a few spans kinds/destinations share one operation name.
+    // Series lookup without building a key: only a few kinds/destinations ever share one operation name.
     let candidates = group.byOperation.get(span.name);
     if (candidates === undefined) {
       candidates = [];

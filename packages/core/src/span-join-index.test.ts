@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type JoinableSpan, SpanJoinIndex, type WaitingSpan } from "./span-join-index.ts";
+import { seededRandom } from "./test-support/seeded-random.ts";
 
 const client: JoinableSpan = {
   environment: "production",
@@ -80,6 +81,40 @@ describe("SpanJoinIndex", () => {
     index.wait("p", child("b"));
     const taken = index.takeWaiting("p");
     expect(Array.isArray(taken) ? taken.map((c) => c.service) : taken).toEqual(["a", "b"]);
+  });
+
+  it("agrees with a plain ring + Map model under random ids, repeats and evictions (seeded property test)", () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const random = seededRandom(seed);
+      const capacity = 1 + random.int(60);
+      const index = new SpanJoinIndex({ maxSpans: capacity });
+      const ring: Array<string | undefined> = new Array(capacity).fill(undefined);
+      const model = new Map<string, number>();
+      let cursor = 0;
+      const seen: string[] = [];
+      const freshId = (): string => {
+        const style = random.int(4);
+        if (style === 0) return (seen.length + 1).toString(16).padStart(16, "0"); // sequential
+        if (style === 1) return `not-hex-${random.int(1000)}`; // broken input, hashed
+        return random.hex16();
+      };
+      for (let step = 0; step < 3000; step++) {
+        const id = seen.length > 0 && random.next() < 0.2 ? (seen[random.int(seen.length)] ?? "") : freshId();
+        seen.push(id);
+        const slot = index.remember(id, "production", `svc-${step}`, "client", step, null, false);
+        expect(slot).toBe(cursor);
+        const evicted = ring[cursor];
+        if (evicted !== undefined && model.get(evicted) === cursor) model.delete(evicted);
+        ring[cursor] = id;
+        model.set(id, cursor);
+        cursor = (cursor + 1) % capacity;
+        if (step % 50 === 0 || step > 2950) {
+          for (const probe of seen) expect(index.slotOf(probe)).toBe(model.get(probe) ?? -1);
+          expect(index.spanCount).toBe(model.size);
+        }
+      }
+      for (const [id, slot] of model) expect(index.serviceAt(index.slotOf(id))).toBe(index.serviceAt(slot));
+    }
   });
 
   it("rejects a capacity below 1", () => {

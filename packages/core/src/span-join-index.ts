@@ -1,4 +1,5 @@
 import type { SpanKind } from "@faultline/otlp";
+import { hashString64, lastLowHashWord } from "./hash-string.ts";
 
 /** What is remembered of a recent CLIENT or PRODUCER span, for children that arrive later. */
 export interface JoinableSpan {
@@ -40,7 +41,16 @@ export interface SpanJoinIndexOptions {
   maxWaiting?: number;
 }
 
-const kindCodes = ["unspecified", "internal", "server", "client", "producer", "consumer"] as const;
+// Hex digit values by char code; -1 for anything else.
+const hexValue = new Int8Array(128).fill(-1);
+for (let c = 0; c < 10; c++) hexValue[48 + c] = c;
+for (let c = 0; c < 6; c++) {
+  hexValue[97 + c] = 10 + c;
+  hexValue[65 + c] = 10 + c;
+}
+
+// Index = OTLP enum value; "browser" (Faro signals, not an OTLP kind) takes the next free code.
+const kindCodes = ["unspecified", "internal", "server", "client", "producer", "consumer", "browser"] as const;
 const errorFlag = 8;
 
 function kindCodeOf(kind: SpanKind): number {
@@ -60,6 +70,11 @@ function kindCodeOf(kind: SpanKind): number {
  * span, a consumer may be exported before its producer). Pass one instance to every aggregateSpans call
  * of an ingest pipeline; each edge is then emitted exactly once, by whichever side arrives second.
  *
+ * What is joined: CLIENT and PRODUCER spans are remembered (by the OpenTelemetry conventions they are the
+ * parents of cross-service hops); a SERVER span looks up its parent, a CONSUMER span its parent and each
+ * of its links. So a SERVER span whose caller made no CLIENT span (an uninstrumented client, a proxy)
+ * yields no `call` edge; it waits until evicted.
+ *
  * Bound: at most `maxSpans` remembered spans and `maxWaiting` waiting children. When full, the entries
  * that arrived first are evicted first (insertion order, not event time, so the outcome depends only on
  * the order of the input). At a given span rate the join window is about capacity / rate of such spans:
@@ -72,7 +87,8 @@ function kindCodeOf(kind: SpanKind): number {
  * metrics. Series counts never depend on this index.
  *
  * Remembered spans live in a ring of preallocated slots (typed arrays and string references) rather than
- * one object per span: at ingest rates that keeps the garbage collector out of the hot path. The slot
+ * one object per span, found through an open-addressing table over the 64-bit span id: at ingest rates
+ * that keeps the garbage collector and string hashing out of the hot path. The slot
  * accessors (`slotOf`, `serviceAt`, …) are that allocation-free path; `find` is the convenient one.
  *
  * Deterministic and pure (no clock, no timers); not thread-safe, like everything in core.
@@ -84,13 +100,26 @@ export class SpanJoinIndex {
   evictedSpans = 0;
   /** Waiting children dropped to stay within `maxWaiting`, since construction. */
   evictedWaiting = 0;
-  private readonly slotById = new Map<string, number>();
-  private readonly ids: Array<string | undefined>;
+  // Span id → slot, as an open-addressing table over the id's 64 bits (two int32 halves): a JS Map of
+  // 200 000 string keys was a third of the whole ingest path; this is a couple of array reads.
+  private readonly tableMask: number;
+  private readonly tableHi: Int32Array;
+  private readonly tableLo: Int32Array;
+  /** Ring slot + 1; 0 marks an empty table entry. */
+  private readonly tableSlot: Int32Array;
+  private tableCount = 0;
+  // The ring of remembered spans: each slot's id halves (for eviction) and data.
+  private readonly ringUsed: Uint8Array;
+  private readonly ringHi: Int32Array;
+  private readonly ringLo: Int32Array;
   private readonly environments: string[];
   private readonly services: string[];
   private readonly destinations: Array<string | null>;
   private readonly endTimes: Float64Array;
   private readonly flags: Uint8Array;
+  // The halves of the id last passed to splitId (no allocation per lookup).
+  private idHi = 0;
+  private idLo = 0;
   private cursor = 0;
   // One waiting child is stored bare, several as an array: most parents have exactly one child.
   private readonly waiting = new Map<string, WaitingSpan | WaitingSpan[]>();
@@ -103,7 +132,16 @@ export class SpanJoinIndex {
       throw new RangeError("SpanJoinIndex capacities must be at least 1");
     }
     const n = Math.floor(this.maxSpans);
-    this.ids = new Array<string | undefined>(n).fill(undefined);
+    // Load factor at most 0.5: short probe runs.
+    let tableSize = 16;
+    while (tableSize < n * 2) tableSize *= 2;
+    this.tableMask = tableSize - 1;
+    this.tableHi = new Int32Array(tableSize);
+    this.tableLo = new Int32Array(tableSize);
+    this.tableSlot = new Int32Array(tableSize);
+    this.ringUsed = new Uint8Array(n);
+    this.ringHi = new Int32Array(n);
+    this.ringLo = new Int32Array(n);
     this.environments = new Array<string>(n).fill("");
     this.services = new Array<string>(n).fill("");
     this.destinations = new Array<string | null>(n).fill(null);
@@ -113,7 +151,7 @@ export class SpanJoinIndex {
 
   /** Distinct span ids now remembered. */
   get spanCount(): number {
-    return this.slotById.size;
+    return this.tableCount;
   }
 
   /** Waiting children now held. */
@@ -134,17 +172,33 @@ export class SpanJoinIndex {
     destination: string | null,
     error: boolean,
   ): number {
-    // One Map write per span and no read: at ingest rates the id map is the costliest part of joining.
     const slot = this.cursor;
-    this.cursor = slot + 1 === this.ids.length ? 0 : slot + 1;
-    const evicted = this.ids[slot];
-    if (evicted !== undefined) {
-      // The id may have been remembered again since, in a newer slot: that entry stays.
-      if (this.slotById.get(evicted) === slot) this.slotById.delete(evicted);
+    this.cursor = slot + 1 === this.ringUsed.length ? 0 : slot + 1;
+    if (this.ringUsed[slot] === 1) {
+      // The evicted id may have been remembered again since, in a newer slot: that entry stays.
+      const at = this.positionOf(this.ringHi[slot] ?? 0, this.ringLo[slot] ?? 0);
+      if (at >= 0 && this.tableSlot[at] === slot + 1) this.removeAt(at);
       this.evictedSpans++;
     }
-    this.ids[slot] = spanId;
-    this.slotById.set(spanId, slot);
+    this.splitId(spanId);
+    const hi = this.idHi;
+    const lo = this.idLo;
+    this.ringUsed[slot] = 1;
+    this.ringHi[slot] = hi;
+    this.ringLo[slot] = lo;
+    let at = this.homeOf(hi, lo);
+    for (;;) {
+      const taken = this.tableSlot[at] ?? 0;
+      if (taken === 0) {
+        this.tableHi[at] = hi;
+        this.tableLo[at] = lo;
+        this.tableCount++;
+        break;
+      }
+      if (this.tableHi[at] === hi && this.tableLo[at] === lo) break;
+      at = (at + 1) & this.tableMask;
+    }
+    this.tableSlot[at] = slot + 1;
     this.environments[slot] = environment;
     this.services[slot] = service;
     this.destinations[slot] = destination;
@@ -155,7 +209,77 @@ export class SpanJoinIndex {
 
   /** The slot of a remembered span, or -1 when it is not (or no longer) held. */
   slotOf(spanId: string): number {
-    return this.slotById.get(spanId) ?? -1;
+    this.splitId(spanId);
+    const at = this.positionOf(this.idHi, this.idLo);
+    return at < 0 ? -1 : (this.tableSlot[at] ?? 0) - 1;
+  }
+
+  // A span id is 16 hex characters: 64 bits, used as is. Anything else (broken input) is hashed to
+  // 64 bits instead, where a collision with a real id is as unlikely as one between real ids.
+  private splitId(spanId: string): void {
+    if (spanId.length === 16) {
+      let hi = 0;
+      let lo = 0;
+      let valid = true;
+      for (let i = 0; i < 8; i++) {
+        const high = spanId.charCodeAt(i);
+        const low = spanId.charCodeAt(i + 8);
+        const h = high < 128 ? (hexValue[high] ?? -1) : -1;
+        const l = low < 128 ? (hexValue[low] ?? -1) : -1;
+        if (h < 0 || l < 0) {
+          valid = false;
+          break;
+        }
+        hi = (hi << 4) | h;
+        lo = (lo << 4) | l;
+      }
+      if (valid) {
+        this.idHi = hi;
+        this.idLo = lo;
+        return;
+      }
+    }
+    this.idHi = hashString64(spanId) | 0;
+    this.idLo = lastLowHashWord() | 0;
+  }
+
+  private homeOf(hi: number, lo: number): number {
+    // Real ids are random, but test and replay tools use sequential ones: mix before masking.
+    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+    h ^= h >>> 15;
+    return h & this.tableMask;
+  }
+
+  /** Table position of an id, or -1. */
+  private positionOf(hi: number, lo: number): number {
+    let at = this.homeOf(hi, lo);
+    for (;;) {
+      if (this.tableSlot[at] === 0) return -1;
+      if (this.tableHi[at] === hi && this.tableLo[at] === lo) return at;
+      at = (at + 1) & this.tableMask;
+    }
+  }
+
+  // Linear-probing delete by shifting later entries of the run back, so no tombstones build up.
+  private removeAt(position: number): void {
+    const mask = this.tableMask;
+    let hole = position;
+    let at = position;
+    for (;;) {
+      at = (at + 1) & mask;
+      const slot = this.tableSlot[at] ?? 0;
+      if (slot === 0) break;
+      const home = this.homeOf(this.tableHi[at] ?? 0, this.tableLo[at] ?? 0);
+      // The entry at `at` may move into the hole only if its home is not cyclically within (hole, at].
+      const stays = hole <= at ? hole < home && home <= at : hole < home || home <= at;
+      if (stays) continue;
+      this.tableHi[hole] = this.tableHi[at] ?? 0;
+      this.tableLo[hole] = this.tableLo[at] ?? 0;
+      this.tableSlot[hole] = slot;
+      hole = at;
+    }
+    this.tableSlot[hole] = 0;
+    this.tableCount--;
   }
 
   environmentAt(slot: number): string {
