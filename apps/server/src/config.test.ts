@@ -13,6 +13,7 @@ describe("parseServeConfig", () => {
       otlpPort: 4318,
       otlpGrpcPort: 4317,
       token: undefined,
+      corsOrigins: [],
       demo: false,
       logLevel: "info",
       shutdownTimeoutMs: 10000,
@@ -58,6 +59,15 @@ describe("parseServeConfig", () => {
       expect((error as Error).message).toContain("--token (FAULTLINE_TOKEN): must be at least 8 characters");
       expect((error as Error).message).not.toContain("short");
     }
+  });
+
+  it("splits CORS origins and rejects paths or garbage", () => {
+    expect(
+      parseServeConfig({ ...defaults, corsOrigins: "https://a.example, http://localhost:5173" }).corsOrigins,
+    ).toEqual(["https://a.example", "http://localhost:5173"]);
+    expect(() => parseServeConfig({ ...defaults, corsOrigins: "https://a.example/path" })).toThrow(
+      /--cors-origins \(FAULTLINE_CORS_ORIGINS\)/,
+    );
   });
 
   it("reads boolean environment values", () => {

@@ -57,6 +57,13 @@ export const serveSettings = [
     description: "require `Authorization: Bearer <token>` on ingest and API writes",
   },
   {
+    key: "corsOrigins",
+    flag: "--cors-origins <origins>",
+    env: "FAULTLINE_CORS_ORIGINS",
+    default: "",
+    description: "comma-separated browser origins allowed to send OTLP and Faro data (CORS off when empty)",
+  },
+  {
     key: "demo",
     flag: "--demo",
     env: "FAULTLINE_DEMO",
@@ -114,6 +121,18 @@ export const serveConfigSchema = z.object({
     .optional()
     .transform((value) => (value ? value : undefined))
     .refine((value) => value === undefined || value.length >= 8, { error: "must be at least 8 characters" }),
+  corsOrigins: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter((origin) => origin.length > 0),
+    )
+    .refine((origins) => origins.every((origin) => origin === "*" || /^https?:\/\/[^/\s]+$/.test(origin)), {
+      error: "must be a comma-separated list of origins like https://app.example.com, or *",
+    }),
   demo: booleanFlag,
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
     error: "must be one of fatal, error, warn, info, debug, trace, silent",

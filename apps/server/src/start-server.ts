@@ -1,22 +1,31 @@
 import type { AddressInfo } from "node:net";
 import { createDb, type DbHandle } from "@faultline/db";
+import {
+  createOtlpGrpcServer,
+  createOtlpHttpServer,
+  IngestPipeline,
+  type OtlpGrpcServer,
+  type OtlpHttpServer,
+} from "@faultline/ingest";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import type { ServeConfig } from "./config.ts";
 import { type Readiness, registerHealthRoutes } from "./http/health-routes.ts";
+import { registerSeriesRoutes } from "./http/series-routes.ts";
 import type { Logger } from "./logger.ts";
 
 export interface RunningServer {
   /** Where the UI and API listen (the real port when 0 was asked for). */
   apiUrl: string;
-  /** Settles when the database is open and migrated; rejects if that fails. */
-  ready: Promise<void>;
-  /** Stops accepting, lets in-flight work finish, closes the database. Safe to call twice. */
+  /** Settles when the database is open and the receivers listen; rejects if start-up fails. */
+  ready: Promise<{ otlpHttpUrl: string; otlpGrpcPort: number }>;
+  /** Stops accepting, commits what was acknowledged, closes the database. Safe to call twice. */
   close(): Promise<void>;
 }
 
 /**
- * Starts everything `faultline serve` runs in one process. The listeners come up first so `/healthz`
- * answers at once; `/readyz` turns ready after the database migrations.
+ * Starts everything `faultline serve` runs in one process. The API listener comes up first so
+ * `/healthz` answers at once; the database opens and migrates, then the receivers start, and only then
+ * does `/readyz` turn ready.
  */
 export async function startServer(config: ServeConfig, logger: Logger): Promise<RunningServer> {
   const readiness: Readiness = { notReadyReason: "opening the database and applying migrations" };
@@ -25,33 +34,69 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
   const api = Fastify({
     loggerInstance: logger.child({ component: "api" }, { level: "warn" }) as FastifyBaseLogger,
   });
+  let db: DbHandle | undefined;
+  const openDb = (): DbHandle => {
+    if (!db) throw new Error("database not open yet");
+    return db;
+  };
   registerHealthRoutes(api, readiness);
+  registerSeriesRoutes(api, { db: openDb });
   await api.listen({ host: config.host, port: config.port });
-  const address = api.server.address() as AddressInfo;
-  const apiUrl = `http://${formatHost(address.address)}:${address.port}`;
+  const apiUrl = urlOf(api.server.address() as AddressInfo);
   logger.info({ url: apiUrl }, "API and UI listening");
 
-  let db: DbHandle | undefined;
+  let pipeline: IngestPipeline | undefined;
+  let otlpHttp: OtlpHttpServer | undefined;
+  let otlpGrpc: OtlpGrpcServer | undefined;
+  const ingestLogger = logger.child({ component: "ingest" });
   const ready = (async () => {
     db = await createDb(
       config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
     );
-    readiness.notReadyReason = null;
     logger.info({ engine: db.engine, location: db.location }, "database ready");
+    pipeline = new IngestPipeline({ db, logger: ingestLogger });
+    const cors = config.corsOrigins.length > 0 ? { allowedOrigins: config.corsOrigins } : null;
+    otlpHttp = createOtlpHttpServer({
+      sink: pipeline,
+      bearerToken: config.token ?? null,
+      cors,
+      logger: ingestLogger,
+    });
+    const otlpHttpPort = await otlpHttp.listen(config.otlpPort, config.host);
+    otlpGrpc = createOtlpGrpcServer({
+      sink: pipeline,
+      bearerToken: config.token ?? null,
+      logger: ingestLogger,
+    });
+    const otlpGrpcPort = await otlpGrpc.start(config.host, config.otlpGrpcPort);
+    const otlpHttpUrl = `http://${formatHost(config.host)}:${otlpHttpPort}`;
+    logger.info({ otlpHttp: `${otlpHttpUrl}/v1/traces`, otlpGrpcPort }, "OTLP receivers listening");
+    if (config.demo)
+      logger.warn("--demo: the demo platform is not part of this build yet; serving without it");
+    readiness.notReadyReason = null;
+    return { otlpHttpUrl, otlpGrpcPort };
   })();
   // Observed here so a failed start-up is logged even if nobody awaits `ready`.
-  ready.catch((error: unknown) => logger.error({ err: error }, "database start-up failed"));
+  ready.catch((error: unknown) => logger.error({ err: error }, "start-up failed"));
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      await api.close();
+      readiness.notReadyReason = "shutting down";
       await ready.catch(() => {});
+      // Receivers first (no new data), then commit what was acknowledged, then the rest.
+      await Promise.all([otlpHttp?.close(5_000), otlpGrpc?.shutdown(5_000)]);
+      await pipeline?.close();
+      await api.close();
       await db?.close();
     })();
     return closing;
   };
   return { apiUrl, ready, close };
+}
+
+function urlOf(address: AddressInfo): string {
+  return `http://${formatHost(address.address)}:${address.port}`;
 }
 
 function formatHost(address: string): string {

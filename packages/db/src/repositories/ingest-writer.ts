@@ -124,7 +124,7 @@ const upsertInstanceVersionsSql = `
 INSERT INTO service_instance_versions AS v (environment, service, instance_id, version, region, first_seen_at, last_seen_at)
 SELECT r.environment, r.service, r.instance_id, r.version, r.region, ${msToTimestamp("r.first_seen_ms")}, ${msToTimestamp("r.last_seen_ms")}
 FROM jsonb_to_recordset($1::jsonb) AS r(environment text, service text, instance_id text, version text, region text,
-  first_seen_ms bigint, last_seen_ms bigint)
+  first_seen_ms float8, last_seen_ms float8)
 ON CONFLICT (environment, service, instance_id, version) DO UPDATE SET
   region = coalesce(excluded.region, v.region),
   first_seen_at = least(v.first_seen_at, excluded.first_seen_at),
@@ -133,7 +133,7 @@ ON CONFLICT (environment, service, instance_id, version) DO UPDATE SET
 const upsertServicesSql = `
 INSERT INTO services AS s (environment, name, sdk_language, first_seen_at, last_seen_at)
 SELECT r.environment, r.name, r.sdk_language, ${msToTimestamp("r.first_seen_ms")}, ${msToTimestamp("r.last_seen_ms")}
-FROM jsonb_to_recordset($1::jsonb) AS r(environment text, name text, sdk_language text, first_seen_ms bigint, last_seen_ms bigint)
+FROM jsonb_to_recordset($1::jsonb) AS r(environment text, name text, sdk_language text, first_seen_ms float8, last_seen_ms float8)
 ON CONFLICT (environment, name) DO UPDATE SET
   sdk_language = coalesce(excluded.sdk_language, s.sdk_language),
   first_seen_at = least(s.first_seen_at, excluded.first_seen_at),
@@ -142,7 +142,7 @@ ON CONFLICT (environment, name) DO UPDATE SET
 const insertReceiptsSql = `
 INSERT INTO ingest_receipts (key, received_at, accepted_spans, rejected_spans, rejection_message)
 SELECT r.key, ${msToTimestamp("r.received_at_ms")}, r.accepted_spans, r.rejected_spans, r.rejection_message
-FROM jsonb_to_recordset($1::jsonb) AS r(key text, received_at_ms bigint, accepted_spans int, rejected_spans int, rejection_message text)
+FROM jsonb_to_recordset($1::jsonb) AS r(key text, received_at_ms float8, accepted_spans int, rejected_spans int, rejection_message text)
 ON CONFLICT (key) DO NOTHING`;
 
 /**
