@@ -102,14 +102,16 @@ describe("SpanJoinIndex", () => {
         const id = seen.length > 0 && random.next() < 0.2 ? (seen[random.int(seen.length)] ?? "") : freshId();
         seen.push(id);
         const slot = index.remember(id, "production", `svc-${step}`, "client", step, null, false);
-        expect(slot).toBe(cursor);
+        if (slot !== cursor) expect(slot).toBe(cursor);
         const evicted = ring[cursor];
         if (evicted !== undefined && model.get(evicted) === cursor) model.delete(evicted);
         ring[cursor] = id;
         model.set(id, cursor);
         cursor = (cursor + 1) % capacity;
         if (step % 50 === 0 || step > 2950) {
-          for (const probe of seen) expect(index.slotOf(probe)).toBe(model.get(probe) ?? -1);
+          // One assertion per checkpoint: thousands of expect calls would dominate the run time.
+          const mismatches = seen.filter((probe) => index.slotOf(probe) !== (model.get(probe) ?? -1));
+          expect(mismatches).toEqual([]);
           expect(index.spanCount).toBe(model.size);
         }
       }
