@@ -11,6 +11,7 @@ export interface ChangeEventPatch {
   outcome?: ChangeOutcome | null;
   previousVersion?: string | null;
   scope?: ChangeScope | null;
+  url?: string | null;
 }
 
 /**
@@ -35,6 +36,7 @@ export async function updateChangeEvent(
   if (patch.outcome !== undefined) set.outcome = patch.outcome;
   if (patch.previousVersion !== undefined) set.previousVersion = patch.previousVersion;
   if (patch.scope !== undefined) set.scope = patch.scope;
+  if (patch.url !== undefined) set.url = patch.url;
   if (Object.keys(set).length > 0) {
     const updated = await db
       .update(changeEvents)
