@@ -57,6 +57,27 @@ export const serveSettings = [
     description: "require `Authorization: Bearer <token>` on ingest and API writes",
   },
   {
+    key: "githubWebhookSecret",
+    flag: "--github-webhook-secret <secret>",
+    env: "FAULTLINE_GITHUB_WEBHOOK_SECRET",
+    default: undefined,
+    description: "HMAC secret of the GitHub deployment webhook (/api/v1/webhooks/github)",
+  },
+  {
+    key: "gitlabWebhookToken",
+    flag: "--gitlab-webhook-token <token>",
+    env: "FAULTLINE_GITLAB_WEBHOOK_TOKEN",
+    default: undefined,
+    description: "X-Gitlab-Token expected on /api/v1/webhooks/gitlab",
+  },
+  {
+    key: "argocdWebhookToken",
+    flag: "--argocd-webhook-token <token>",
+    env: "FAULTLINE_ARGOCD_WEBHOOK_TOKEN",
+    default: undefined,
+    description: "bearer token expected on /api/v1/webhooks/argocd",
+  },
+  {
     key: "corsOrigins",
     flag: "--cors-origins <origins>",
     env: "FAULTLINE_CORS_ORIGINS",
@@ -102,6 +123,11 @@ const booleanFlag = z.union([
     .transform((value) => value === "1" || value === "true" || value === "yes"),
 ]);
 
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
 export const serveConfigSchema = z.object({
   dataDir: z.string().min(1, "must not be empty"),
   databaseUrl: z
@@ -121,6 +147,9 @@ export const serveConfigSchema = z.object({
     .optional()
     .transform((value) => (value ? value : undefined))
     .refine((value) => value === undefined || value.length >= 8, { error: "must be at least 8 characters" }),
+  githubWebhookSecret: optionalSecret,
+  gitlabWebhookToken: optionalSecret,
+  argocdWebhookToken: optionalSecret,
   corsOrigins: z
     .string()
     .default("")

@@ -3,14 +3,18 @@ import { createDb, type DbHandle } from "@faultline/db";
 import {
   createOtlpGrpcServer,
   createOtlpHttpServer,
+  DetectionRunner,
   IngestPipeline,
   type OtlpGrpcServer,
   type OtlpHttpServer,
 } from "@faultline/ingest";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import type { ServeConfig } from "./config.ts";
+import { registerChangeRoutes } from "./http/change-routes.ts";
 import { type Readiness, registerHealthRoutes } from "./http/health-routes.ts";
+import { registerReportRoutes } from "./http/report-routes.ts";
 import { registerSeriesRoutes } from "./http/series-routes.ts";
+import { registerWebhookRoutes } from "./http/webhook-routes.ts";
 import type { Logger } from "./logger.ts";
 
 export interface RunningServer {
@@ -41,11 +45,22 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
   };
   registerHealthRoutes(api, readiness);
   registerSeriesRoutes(api, { db: openDb });
+  registerReportRoutes(api, { db: openDb });
+  registerChangeRoutes(api, { db: openDb, token: config.token, clock: Date.now });
+  registerWebhookRoutes(api, {
+    db: openDb,
+    githubSecret: config.githubWebhookSecret,
+    gitlabToken: config.gitlabWebhookToken,
+    argocdToken: config.argocdWebhookToken,
+    token: config.token,
+    clock: Date.now,
+  });
   await api.listen({ host: config.host, port: config.port });
   const apiUrl = urlOf(api.server.address() as AddressInfo);
   logger.info({ url: apiUrl }, "API and UI listening");
 
   let pipeline: IngestPipeline | undefined;
+  let detection: DetectionRunner | undefined;
   let otlpHttp: OtlpHttpServer | undefined;
   let otlpGrpc: OtlpGrpcServer | undefined;
   const ingestLogger = logger.child({ component: "ingest" });
@@ -54,7 +69,13 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
       config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
     );
     logger.info({ engine: db.engine, location: db.location }, "database ready");
-    pipeline = new IngestPipeline({ db, logger: ingestLogger });
+    const runner = new DetectionRunner({ db, logger: logger.child({ component: "detection" }) });
+    detection = runner;
+    pipeline = new IngestPipeline({
+      db,
+      logger: ingestLogger,
+      onCommitted: (batch) => runner.observe(batch),
+    });
     const cors = config.corsOrigins.length > 0 ? { allowedOrigins: config.corsOrigins } : null;
     otlpHttp = createOtlpHttpServer({
       sink: pipeline,
@@ -87,6 +108,7 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
       // Receivers first (no new data), then commit what was acknowledged, then the rest.
       await Promise.all([otlpHttp?.close(5_000), otlpGrpc?.shutdown(5_000)]);
       await pipeline?.close();
+      await detection?.close();
       await api.close();
       await db?.close();
     })();

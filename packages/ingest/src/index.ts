@@ -1,3 +1,4 @@
+export * from "./detection/detection-runner.ts";
 export * from "./pipeline/ingest-pipeline.ts";
 export * from "./receivers/bearer-token-verifier.ts";
 export * from "./receivers/ingest-logger.ts";

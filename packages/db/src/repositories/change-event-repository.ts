@@ -51,3 +51,12 @@ export async function listChangeEvents(
     )
     .orderBy(asc(changeEvents.startedAt));
 }
+
+/** Change events of every environment that started at or after `fromMs` (attribution candidates). */
+export async function listChangeEventsSince(db: Database, fromMs: number): Promise<ChangeEventRow[]> {
+  return db
+    .select()
+    .from(changeEvents)
+    .where(gte(changeEvents.startedAt, new Date(fromMs)))
+    .orderBy(asc(changeEvents.startedAt));
+}

@@ -1,0 +1,65 @@
+/** Tunables of detection and attribution. Defaults aim at about one false alarm per series per day. */
+export interface DetectionConfig {
+  /** Width of the buckets detection runs on, ms (the raw aggregation width). */
+  stepMs: number;
+  /** How long after a bucket ends data may still arrive for it before detection closes it, ms. */
+  allowedLatenessMs: number;
+  /** Buckets in the trailing baseline (default 180 = 30 minutes of 10 s buckets). */
+  baselineBuckets: number;
+  /** A series is judged only after this much history (ms) and this many baseline spans. */
+  warmupMs: number;
+  minBaselineSpans: number;
+  /** CUSUM alarm threshold in nats; e^h ≈ buckets between false alarms under the baseline. */
+  cusumThreshold: number;
+  /** The alternative rate is `max(baseline × factor, baseline + minLift)`. */
+  alternativeFactor: number;
+  alternativeMinLift: number;
+  /** Errors that must have accumulated in the CUSUM run before it may alarm (low-count guard). */
+  minAlarmErrors: number;
+  /** A signal has recovered after this many consecutive normal buckets. */
+  recoveryBuckets: number;
+  /** Throughput: a bucket is low below this share of the baseline mean; alarm after `dropBuckets` low ones. */
+  dropFactor: number;
+  dropBuckets: number;
+  /** Throughput is judged only where the baseline mean is at least this many spans per bucket. */
+  minDropBaselineSpans: number;
+  /** Latency: p95 above `latencyFactor` × baseline and baseline + `latencyMinLiftMs` for `latencyBuckets`. */
+  latencyFactor: number;
+  latencyMinLiftMs: number;
+  latencyBuckets: number;
+  minLatencySpans: number;
+  /** A failure on the same service within this long after an incident ended reopens it, ms. */
+  reopenWindowMs: number;
+  /** Changes started up to this long before onset are suspects, ms. */
+  attributionLookbackMs: number;
+  /** Time-decay constant of a suspect's score, ms. */
+  attributionDecayMs: number;
+  /** A suspect becomes the cause only with at least this score and this margin over the runner-up. */
+  causeThreshold: number;
+  causeMargin: number;
+}
+
+export const defaultDetectionConfig: DetectionConfig = {
+  stepMs: 10_000,
+  allowedLatenessMs: 20_000,
+  baselineBuckets: 180,
+  warmupMs: 180_000,
+  minBaselineSpans: 150,
+  cusumThreshold: 9,
+  alternativeFactor: 4,
+  alternativeMinLift: 0.01,
+  minAlarmErrors: 5,
+  recoveryBuckets: 18,
+  dropFactor: 0.25,
+  dropBuckets: 3,
+  minDropBaselineSpans: 20,
+  latencyFactor: 3,
+  latencyMinLiftMs: 100,
+  latencyBuckets: 3,
+  minLatencySpans: 20,
+  reopenWindowMs: 10 * 60_000,
+  attributionLookbackMs: 2 * 3_600_000,
+  attributionDecayMs: 20 * 60_000,
+  causeThreshold: 0.5,
+  causeMargin: 0.15,
+};

@@ -1,0 +1,791 @@
+import { estimateDistinctUsers } from "../estimate-distinct-users.ts";
+import { addLatencyBinsInto } from "../merge-latency-bins.ts";
+import { maxUserRegistersInto } from "../merge-user-registers.ts";
+import { quantileFromLatencyBins } from "../quantile-from-latency-bins.ts";
+import { emptySketchBins, type SketchBins } from "../sketch-bins.ts";
+import { alternativeErrorRate, baselineErrorRate, binomialCusumStep } from "./binomial-cusum.ts";
+import { type DetectionConfig, defaultDetectionConfig } from "./detection-config.ts";
+import type {
+  ChangeCandidate,
+  DetectorSignal,
+  EdgeObservation,
+  IncidentSnapshot,
+  SeriesObservation,
+  Severity,
+} from "./detection-types.ts";
+import { type IncidentEvidence, rankSuspects } from "./rank-suspects.ts";
+
+const sep = "\u001f";
+
+/** What one signal (environment, service, operation, kind — all versions together) saw in one bucket. */
+interface SignalBucket {
+  spans: number;
+  errors: number;
+  latencyBins: SketchBins;
+  userRegisters: SketchBins;
+}
+
+interface OpenBucket {
+  signals: Map<
+    string,
+    SignalBucket & { environment: string; service: string; operation: string; kind: string }
+  >;
+  versions: Map<string, { spans: number; errors: number }>;
+  edges: EdgeObservation[];
+}
+
+type AlarmState = {
+  signal: DetectorSignal;
+  incidentId: string;
+  onsetMs: number;
+  normalStreak: number;
+};
+
+/** Per-signal history in fixed rings (typed arrays: 10 000 signals × 30 minutes stay small). */
+class SignalState {
+  readonly spans: Float64Array;
+  readonly errors: Float64Array;
+  /** 1 when the slot counts in the baseline (normal, filled); anomalous buckets are left out. */
+  readonly inBaseline: Uint8Array;
+  baselineSpans = 0;
+  baselineErrors = 0;
+  baselineSlots = 0;
+  firstSeenMs: number;
+  lastBucketMs = Number.NaN;
+  cusum = 0;
+  runStartMs: number | null = null;
+  runErrors = 0;
+  lowStreak = 0;
+  lowStartMs: number | null = null;
+  slowStreak = 0;
+  slowStartMs: number | null = null;
+  baseP95: number | null = null;
+  alarm: AlarmState | null = null;
+
+  constructor(
+    readonly environment: string,
+    readonly service: string,
+    readonly operation: string,
+    readonly kind: string,
+    capacity: number,
+    firstSeenMs: number,
+  ) {
+    this.spans = new Float64Array(capacity);
+    this.errors = new Float64Array(capacity);
+    this.inBaseline = new Uint8Array(capacity);
+    this.firstSeenMs = firstSeenMs;
+  }
+}
+
+interface IncidentState extends IncidentSnapshot {
+  /** Signal keys that alarmed into this incident, and whether each is still alarmed. */
+  members: Map<string, boolean>;
+  userRegisters: SketchBins;
+  lastActiveMs: number;
+}
+
+/**
+ * Event-time detection: buckets close behind a watermark (the latest event time seen, less the allowed
+ * lateness), and each closed bucket runs the detectors once, in time order. Nothing depends on arrival
+ * time or batch sizes, so replaying the same data at any speed gives the same incidents.
+ *
+ * Detectors per signal (environment, service, operation, kind; versions summed): a binomial CUSUM on
+ * errors against a trailing baseline that leaves anomalous buckets out; a throughput collapse against
+ * the trailing mean rate; a p95 latency shift against a slow average of normal buckets. Alarms on
+ * services connected in the call/messaging graph while overlapping in time form one incident; the root
+ * service is the failing one whose errors no failing callee explains. Suspects are ranked by
+ * {@link rankSuspects} whenever an incident changes.
+ */
+export class DetectionEngine {
+  private readonly config: DetectionConfig;
+  private readonly capacity: number;
+  private readonly open = new Map<number, OpenBucket>();
+  private readonly signals = new Map<string, SignalState>();
+  /** environment␟service␟version → ring of [spans, errors] per bucket. */
+  private readonly versionRings = new Map<
+    string,
+    { spans: Float64Array; errors: Float64Array; lastMs: number }
+  >();
+  /** Recent closed buckets' edges, oldest first, for grouping, roots and attribution. */
+  private readonly recentEdges: { bucketStartMs: number; edges: EdgeObservation[] }[] = [];
+  private readonly incidents = new Map<string, IncidentState>();
+  private readonly changes = new Map<string, ChangeCandidate>();
+  private maxEventMs = Number.NEGATIVE_INFINITY;
+  private closedUpToMs = Number.NEGATIVE_INFINITY;
+  private readonly changed = new Set<string>();
+
+  constructor(config: Partial<DetectionConfig> = {}) {
+    this.config = { ...defaultDetectionConfig, ...config };
+    this.capacity = this.config.baselineBuckets + 1;
+  }
+
+  /** The end of the last closed bucket (event time), or -Infinity before the first. */
+  get watermarkMs(): number {
+    return this.closedUpToMs;
+  }
+
+  /** Adds aggregates; data for buckets already closed is ignored by detection (it is still stored). */
+  observe(series: readonly SeriesObservation[], edges: readonly EdgeObservation[]): void {
+    const { stepMs } = this.config;
+    for (const observation of series) {
+      if (observation.bucketStartMs + stepMs <= this.closedUpToMs) continue;
+      const bucket = this.openBucket(observation.bucketStartMs);
+      const key = `${observation.environment}${sep}${observation.service}${sep}${observation.operation}${sep}${observation.spanKind}`;
+      let signal = bucket.signals.get(key);
+      if (!signal) {
+        signal = {
+          environment: observation.environment,
+          service: observation.service,
+          operation: observation.operation,
+          kind: observation.spanKind,
+          spans: 0,
+          errors: 0,
+          latencyBins: emptySketchBins(),
+          userRegisters: emptySketchBins(),
+        };
+        bucket.signals.set(key, signal);
+      }
+      signal.spans += observation.spans;
+      signal.errors += observation.errors;
+      addLatencyBinsInto(signal.latencyBins, observation.latencyBins);
+      maxUserRegistersInto(signal.userRegisters, observation.userRegisters);
+      const versionKey = `${observation.environment}${sep}${observation.service}${sep}${observation.version ?? ""}`;
+      const version = bucket.versions.get(versionKey);
+      if (version) {
+        version.spans += observation.spans;
+        version.errors += observation.errors;
+      } else bucket.versions.set(versionKey, { spans: observation.spans, errors: observation.errors });
+      if (observation.bucketStartMs + stepMs > this.maxEventMs)
+        this.maxEventMs = observation.bucketStartMs + stepMs;
+    }
+    for (const edge of edges) {
+      if (edge.bucketStartMs + stepMs <= this.closedUpToMs) continue;
+      this.openBucket(edge.bucketStartMs).edges.push(edge);
+    }
+  }
+
+  /** Replaces the known change events (attribution candidates). */
+  setChanges(changes: readonly ChangeCandidate[]): void {
+    this.changes.clear();
+    for (const change of changes) this.changes.set(change.id, change);
+    for (const incident of this.incidents.values()) {
+      if (incident.status === "open" || incident.endedAtMs === null) this.rank(incident);
+    }
+  }
+
+  /**
+   * Closes every bucket that ends at or before the watermark — the latest event time seen less the
+   * allowed lateness, or `flushUpToMs` when given (a live server uses the wall clock there, so a service
+   * that went silent is still judged) — and returns the incidents that changed.
+   */
+  advance(flushUpToMs?: number): IncidentSnapshot[] {
+    const limit = Math.max(
+      this.maxEventMs - this.config.allowedLatenessMs,
+      flushUpToMs ?? Number.NEGATIVE_INFINITY,
+    );
+    const starts = [...this.open.keys()]
+      .filter((start) => start + this.config.stepMs <= limit)
+      .sort((a, b) => a - b);
+    for (const start of starts) {
+      const bucket = this.open.get(start);
+      this.open.delete(start);
+      if (bucket) this.closeBucket(start, bucket);
+    }
+    const out = [...this.changed].flatMap((id) => {
+      const incident = this.incidents.get(id);
+      return incident ? [snapshotOf(incident)] : [];
+    });
+    this.changed.clear();
+    return out;
+  }
+
+  /** Every incident, for tests and the runner's first write. */
+  allIncidents(): IncidentSnapshot[] {
+    return [...this.incidents.values()].map(snapshotOf);
+  }
+
+  private openBucket(start: number): OpenBucket {
+    let bucket = this.open.get(start);
+    if (!bucket) {
+      bucket = { signals: new Map(), versions: new Map(), edges: [] };
+      this.open.set(start, bucket);
+    }
+    return bucket;
+  }
+
+  private closeBucket(start: number, bucket: OpenBucket): void {
+    const { stepMs } = this.config;
+    this.closedUpToMs = start + stepMs;
+    this.recentEdges.push({ bucketStartMs: start, edges: bucket.edges });
+    const horizon = start - this.config.baselineBuckets * stepMs;
+    while ((this.recentEdges[0]?.bucketStartMs ?? Number.POSITIVE_INFINITY) < horizon)
+      this.recentEdges.shift();
+    this.recordVersions(start, bucket);
+
+    const alarms: { key: string; signal: DetectorSignal; onsetMs: number }[] = [];
+    for (const [key, data] of bucket.signals) {
+      if (!this.signals.has(key)) {
+        this.signals.set(
+          key,
+          new SignalState(data.environment, data.service, data.operation, data.kind, this.capacity, start),
+        );
+      }
+    }
+    for (const [key, state] of this.signals) {
+      const data = bucket.signals.get(key);
+      const alarm = this.judge(state, start, data);
+      if (alarm) alarms.push({ key, ...alarm });
+      if (state.alarm && data && data.errors > 0) {
+        const incident = this.incidents.get(state.alarm.incidentId);
+        if (incident) maxUserRegistersInto(incident.userRegisters, data.userRegisters);
+      }
+    }
+    for (const alarm of alarms) this.raise(alarm.key, alarm.signal, alarm.onsetMs, start + stepMs);
+    this.settleIncidents(start + stepMs);
+  }
+
+  private recordVersions(start: number, bucket: OpenBucket): void {
+    const slot = this.slotOf(start);
+    for (const [key, counts] of bucket.versions) {
+      let ring = this.versionRings.get(key);
+      if (!ring) {
+        ring = {
+          spans: new Float64Array(this.capacity),
+          errors: new Float64Array(this.capacity),
+          lastMs: start,
+        };
+        this.versionRings.set(key, ring);
+      }
+      ring.spans[slot] = counts.spans;
+      ring.errors[slot] = counts.errors;
+      ring.lastMs = start;
+    }
+    // Slots of versions without data in this bucket must read as zero.
+    for (const [key, ring] of this.versionRings) {
+      if (!bucket.versions.has(key)) {
+        ring.spans[slot] = 0;
+        ring.errors[slot] = 0;
+      }
+    }
+  }
+
+  private slotOf(bucketStartMs: number): number {
+    return Math.floor(bucketStartMs / this.config.stepMs) % this.capacity;
+  }
+
+  /** Runs the detectors of one signal on one closed bucket; returns a new alarm, if any. */
+  private judge(
+    state: SignalState,
+    start: number,
+    data: SignalBucket | undefined,
+  ): { signal: DetectorSignal; onsetMs: number } | null {
+    const config = this.config;
+    const spans = data?.spans ?? 0;
+    const errors = data?.errors ?? 0;
+    // Slide the baseline window: the slot about to be overwritten leaves it.
+    const slot = this.slotOf(start);
+    if (state.inBaseline[slot]) {
+      state.baselineSpans -= state.spans[slot] ?? 0;
+      state.baselineErrors -= state.errors[slot] ?? 0;
+      state.baselineSlots -= 1;
+      state.inBaseline[slot] = 0;
+    }
+    const warm =
+      start - state.firstSeenMs >= config.warmupMs && state.baselineSpans >= config.minBaselineSpans;
+    const p0 = baselineErrorRate(state.baselineErrors, state.baselineSpans, {
+      priorRate: 0.002,
+      priorSpans: 500,
+      floor: 0.0005,
+    });
+    let alarm: { signal: DetectorSignal; onsetMs: number } | null = null;
+    let anomalous = false;
+
+    if (state.alarm) {
+      const expected = spans * p0;
+      const normal =
+        state.alarm.signal === "error_rate"
+          ? errors <= expected + 3 * Math.sqrt(expected * (1 - p0)) + 1
+          : state.alarm.signal === "throughput"
+            ? spans >= 0.6 * this.meanRate(state)
+            : this.p95Of(data) === null || (this.p95Of(data) ?? 0) < 1.5 * (state.baseP95 ?? 0);
+      state.alarm.normalStreak = normal ? state.alarm.normalStreak + 1 : 0;
+      anomalous = !normal;
+      if (state.alarm.normalStreak >= config.recoveryBuckets) {
+        this.recover(state, start + config.stepMs - state.alarm.normalStreak * config.stepMs);
+      }
+    } else if (warm) {
+      // Errors: binomial CUSUM against the trailing baseline.
+      const p1 = alternativeErrorRate(p0, config.alternativeFactor, config.alternativeMinLift);
+      state.cusum = binomialCusumStep(state.cusum, errors, spans, p0, p1);
+      if (state.cusum > 0) {
+        if (state.runStartMs === null) {
+          state.runStartMs = start;
+          state.runErrors = 0;
+        }
+        state.runErrors += errors;
+        anomalous = errors > spans * p0 + 2 * Math.sqrt(spans * p0) + 1;
+      } else {
+        state.runStartMs = null;
+        state.runErrors = 0;
+      }
+      if (state.cusum >= config.cusumThreshold && state.runErrors >= config.minAlarmErrors) {
+        // The current bucket is not in the ring yet; record it first so the onset search sees it.
+        state.spans[slot] = spans;
+        state.errors[slot] = errors;
+        alarm = { signal: "error_rate", onsetMs: this.onsetOf(state, start, p0, p1) };
+      }
+      // Throughput: a collapse of the span rate against the trailing mean.
+      const mean = this.meanRate(state);
+      if (!alarm && mean >= config.minDropBaselineSpans) {
+        if (spans < config.dropFactor * mean) {
+          state.lowStartMs ??= start;
+          state.lowStreak += 1;
+          anomalous = true;
+          if (state.lowStreak >= config.dropBuckets)
+            alarm = { signal: "throughput", onsetMs: state.lowStartMs };
+        } else {
+          state.lowStreak = 0;
+          state.lowStartMs = null;
+        }
+      }
+      // Latency: p95 far above its usual level.
+      const p95 = this.p95Of(data);
+      if (!alarm && p95 !== null && state.baseP95 !== null && spans >= config.minLatencySpans) {
+        if (p95 > Math.max(config.latencyFactor * state.baseP95, state.baseP95 + config.latencyMinLiftMs)) {
+          state.slowStartMs ??= start;
+          state.slowStreak += 1;
+          anomalous = true;
+          if (state.slowStreak >= config.latencyBuckets)
+            alarm = { signal: "latency", onsetMs: state.slowStartMs };
+        } else {
+          state.slowStreak = 0;
+          state.slowStartMs = null;
+        }
+      }
+    }
+    // Record the bucket; normal ones join the baseline.
+    state.spans[slot] = spans;
+    state.errors[slot] = errors;
+    state.lastBucketMs = start;
+    if (!anomalous && !state.alarm && !alarm) {
+      state.inBaseline[slot] = 1;
+      state.baselineSpans += spans;
+      state.baselineErrors += errors;
+      state.baselineSlots += 1;
+      const p95 = this.p95Of(data);
+      if (p95 !== null && spans >= this.config.minLatencySpans) {
+        state.baseP95 = state.baseP95 === null ? p95 : 0.95 * state.baseP95 + 0.05 * p95;
+      }
+    }
+    return alarm;
+  }
+
+  /**
+   * Change-point estimate for an error alarm at `alarmStart`: the start of the suffix of the CUSUM run
+   * with the largest log-likelihood ratio (the maximum-likelihood change point), then moved past leading
+   * buckets that hold no more errors than the baseline allows — a stray error just before a real step
+   * must not pull the onset (and so attribution's "before onset" rule) earlier.
+   */
+  private onsetOf(state: SignalState, alarmStart: number, p0: number, p1: number): number {
+    const { stepMs } = this.config;
+    const earliest = Math.max(
+      state.runStartMs ?? alarmStart,
+      alarmStart - (this.capacity - 2) * stepMs,
+      state.firstSeenMs,
+    );
+    const errorWeight = Math.log(p1 / p0);
+    const successWeight = Math.log((1 - p1) / (1 - p0));
+    let suffix = 0;
+    let best = Number.NEGATIVE_INFINITY;
+    let onset = alarmStart;
+    for (let t = alarmStart; t >= earliest; t -= stepMs) {
+      const slot = this.slotOf(t);
+      const spans = state.spans[slot] ?? 0;
+      const errors = state.errors[slot] ?? 0;
+      suffix += errors * errorWeight + (spans - errors) * successWeight;
+      if (suffix > best) {
+        best = suffix;
+        onset = t;
+      }
+    }
+    while (onset < alarmStart) {
+      const slot = this.slotOf(onset);
+      const expected = (state.spans[slot] ?? 0) * p0;
+      if ((state.errors[slot] ?? 0) > Math.max(1, expected + 2 * Math.sqrt(expected))) break;
+      onset += stepMs;
+    }
+    return onset;
+  }
+
+  private meanRate(state: SignalState): number {
+    return state.baselineSlots > 0 ? state.baselineSpans / state.baselineSlots : 0;
+  }
+
+  private p95Of(data: SignalBucket | undefined): number | null {
+    if (!data || data.spans === 0) return null;
+    return quantileFromLatencyBins(data.latencyBins, 0.95);
+  }
+
+  /** An alarm joins a connected, overlapping (or recently ended) incident, or opens a new one. */
+  private raise(key: string, signal: DetectorSignal, onsetMs: number, detectedAtMs: number): void {
+    const state = this.signals.get(key);
+    if (!state) return;
+    const neighbours = this.neighboursOf(state.environment, state.service);
+    let target: IncidentState | undefined;
+    for (const incident of this.incidents.values()) {
+      if (incident.environment !== state.environment) continue;
+      const active = incident.endedAtMs === null;
+      const recentlyEnded = !active && detectedAtMs - (incident.endedAtMs ?? 0) <= this.config.reopenWindowMs;
+      if (!active && !recentlyEnded) continue;
+      const connected =
+        incident.services.includes(state.service) ||
+        incident.services.some((service) => neighbours.has(service));
+      if (!connected) continue;
+      if (!active && !incident.services.includes(state.service)) continue;
+      if (!target || incident.startedAtMs < target.startedAtMs) target = incident;
+    }
+    if (!target) {
+      target = this.openIncident(state, signal, onsetMs, detectedAtMs);
+    } else if (target.endedAtMs !== null) {
+      target.endedAtMs = null;
+      target.status = "open";
+      target.events.push({
+        atMs: detectedAtMs,
+        kind: "reopened",
+        message: `${state.service} is failing again`,
+      });
+    }
+    state.alarm = { signal, incidentId: target.id, onsetMs, normalStreak: 0 };
+    state.cusum = 0;
+    state.runStartMs = null;
+    state.lowStreak = 0;
+    state.slowStreak = 0;
+    target.members.set(key, true);
+    if (!target.services.includes(state.service)) {
+      target.services.push(state.service);
+      if (target.members.size > 1) {
+        target.events.push({
+          atMs: detectedAtMs,
+          kind: "spread",
+          message: `spread to ${state.service} (${describeSignal(signal)} on ${state.operation})`,
+        });
+      }
+    }
+    if (onsetMs < target.startedAtMs) target.startedAtMs = onsetMs;
+    target.lastActiveMs = detectedAtMs;
+    this.touch(target);
+  }
+
+  private openIncident(
+    state: SignalState,
+    signal: DetectorSignal,
+    onsetMs: number,
+    detectedAtMs: number,
+  ): IncidentState {
+    const id = `inc_${onsetMs.toString(36)}_${shortHash(`${state.environment}${sep}${state.service}${sep}${state.operation}`)}`;
+    const incident: IncidentState = {
+      id,
+      environment: state.environment,
+      title: `${describeSignal(signal)} on ${state.service}`,
+      status: "open",
+      severity: "sev3",
+      signal,
+      rootService: state.service,
+      startedAtMs: onsetMs,
+      detectedAtMs,
+      endedAtMs: null,
+      services: [],
+      surfaces: ["backend"],
+      affectedUsers: 0,
+      suspects: [],
+      causeChangeId: null,
+      events: [
+        {
+          atMs: detectedAtMs,
+          kind: "opened",
+          message: `${describeSignal(signal)} on ${state.service} ${state.operation} (began ${isoTime(onsetMs)})`,
+        },
+      ],
+      revision: 0,
+      members: new Map(),
+      userRegisters: emptySketchBins(),
+      lastActiveMs: detectedAtMs,
+    };
+    this.incidents.set(id, incident);
+    return incident;
+  }
+
+  private recover(state: SignalState, recoveredAtMs: number): void {
+    const alarm = state.alarm;
+    state.alarm = null;
+    state.cusum = 0;
+    state.runStartMs = null;
+    if (!alarm) return;
+    const incident = this.incidents.get(alarm.incidentId);
+    if (!incident) return;
+    incident.members.set(
+      `${state.environment}${sep}${state.service}${sep}${state.operation}${sep}${state.kind}`,
+      false,
+    );
+    if ([...incident.members.values()].every((alarmed) => !alarmed)) {
+      incident.endedAtMs = Math.max(recoveredAtMs, incident.startedAtMs);
+      incident.status = "resolved";
+      incident.events.push({
+        atMs: incident.endedAtMs,
+        kind: "recovered",
+        message: "all signals back to baseline",
+      });
+    }
+    this.touch(incident);
+  }
+
+  /** After each bucket: refresh roots, impact and suspects of incidents still developing. */
+  private settleIncidents(nowMs: number): void {
+    for (const incident of this.incidents.values()) {
+      const developing = incident.endedAtMs === null || nowMs - incident.endedAtMs < this.config.stepMs * 2;
+      if (!developing) continue;
+      const users = Math.round(estimateDistinctUsers(incident.userRegisters));
+      if (users !== incident.affectedUsers) {
+        incident.affectedUsers = users;
+        this.touch(incident);
+      }
+      const severity = severityOf(incident.affectedUsers, incident.services.length);
+      if (severity !== incident.severity) {
+        incident.events.push({
+          atMs: nowMs,
+          kind: "severity_changed",
+          message: `severity ${incident.severity} → ${severity}`,
+        });
+        incident.severity = severity;
+        this.touch(incident);
+      }
+      const root = this.rootOf(incident);
+      if (root !== incident.rootService) {
+        incident.rootService = root;
+        incident.title = `${describeSignal(incident.signal)} on ${root ?? incident.services[0] ?? "unknown"}`;
+        this.touch(incident);
+      }
+      // Version evidence grows for a while after onset; keep re-ranking during the incident's first 15 min.
+      if (nowMs - incident.startedAtMs <= 15 * 60_000 || incident.endedAtMs !== null) this.rank(incident);
+    }
+  }
+
+  /** The failing service whose errors no failing callee explains (the deepest failing dependency). */
+  private rootOf(incident: IncidentState): string | null {
+    const failing = new Set(incident.services);
+    const windowStart = incident.startedAtMs - this.config.stepMs;
+    const excess = new Map<string, number>();
+    for (const [key] of incident.members) {
+      const state = this.signals.get(key);
+      if (!state) continue;
+      excess.set(state.service, (excess.get(state.service) ?? 0) + this.excessErrors(state, windowStart));
+    }
+    const callErrors = new Map<string, Map<string, number>>();
+    for (const bucket of this.recentEdges) {
+      if (bucket.bucketStartMs < windowStart) continue;
+      for (const edge of bucket.edges) {
+        if (edge.kind !== "call" || edge.environment !== incident.environment) continue;
+        if (!failing.has(edge.source) || !failing.has(edge.target) || edge.source === edge.target) continue;
+        const byTarget = callErrors.get(edge.source) ?? new Map<string, number>();
+        byTarget.set(edge.target, (byTarget.get(edge.target) ?? 0) + edge.errors);
+        callErrors.set(edge.source, byTarget);
+      }
+    }
+    const explainedBy = (service: string): string | null => {
+      const own = excess.get(service) ?? 0;
+      let best: string | null = null;
+      let bestErrors = 0;
+      for (const [callee, errors] of callErrors.get(service) ?? []) {
+        if (errors > bestErrors) {
+          best = callee;
+          bestErrors = errors;
+        }
+      }
+      return best !== null && bestErrors >= 0.3 * Math.max(own, 1) ? best : null;
+    };
+    const roots = incident.services.filter((service) => explainedBy(service) === null);
+    const candidates = roots.length > 0 ? roots : incident.services;
+    let root: string | null = null;
+    let rootExcess = Number.NEGATIVE_INFINITY;
+    for (const service of candidates) {
+      const value = excess.get(service) ?? 0;
+      if (value > rootExcess) {
+        root = service;
+        rootExcess = value;
+      }
+    }
+    return root;
+  }
+
+  /** Errors above the baseline rate since `fromMs`, from the signal's ring. */
+  private excessErrors(state: SignalState, fromMs: number): number {
+    const p0 = state.baselineSpans > 0 ? state.baselineErrors / state.baselineSpans : 0;
+    let excess = 0;
+    for (
+      let t = Math.max(fromMs, state.lastBucketMs - (this.capacity - 1) * this.config.stepMs);
+      t <= state.lastBucketMs;
+      t += this.config.stepMs
+    ) {
+      const slot = this.slotOf(t);
+      excess += (state.errors[slot] ?? 0) - (state.spans[slot] ?? 0) * p0;
+    }
+    return Math.max(0, excess);
+  }
+
+  /** Services adjacent to `service` in the recent graph; a destination joins its producers and consumers. */
+  private neighboursOf(environment: string, service: string): Set<string> {
+    const out = new Set<string>();
+    const destinationsOf = new Set<string>();
+    for (const bucket of this.recentEdges) {
+      for (const edge of bucket.edges) {
+        if (edge.environment !== environment) continue;
+        if (edge.kind === "call") {
+          if (edge.source === service) out.add(edge.target);
+          if (edge.target === service) out.add(edge.source);
+        } else if (edge.kind === "publish" && edge.source === service) destinationsOf.add(edge.target);
+        else if (edge.kind === "consume" && edge.target === service) destinationsOf.add(edge.source);
+      }
+    }
+    if (destinationsOf.size > 0) {
+      for (const bucket of this.recentEdges) {
+        for (const edge of bucket.edges) {
+          if (edge.environment !== environment) continue;
+          if (edge.kind === "publish" && destinationsOf.has(edge.target)) out.add(edge.source);
+          if (edge.kind === "consume" && destinationsOf.has(edge.source)) out.add(edge.target);
+        }
+      }
+    }
+    out.delete(service);
+    return out;
+  }
+
+  private rank(incident: IncidentState): void {
+    const evidence: IncidentEvidence = {
+      environment: incident.environment,
+      startedAtMs: incident.startedAtMs,
+      endedAtMs: incident.endedAtMs,
+      rootService: incident.rootService,
+      services: incident.services,
+      neighboursOfRoot: incident.rootService
+        ? this.neighboursOf(incident.environment, incident.rootService)
+        : new Set(),
+      versionCounts: (service, fromMs, toMs) =>
+        this.versionCounts(incident.environment, service, fromMs, toMs),
+      wasFailingBefore: (service, beforeMs) => this.wasFailingBefore(incident, service, beforeMs),
+    };
+    const candidates = [...this.changes.values()].filter(
+      (change) => change.environment === incident.environment,
+    );
+    const { suspects, causeChangeId } = rankSuspects(candidates, evidence, this.config);
+    const before = JSON.stringify([incident.suspects, incident.causeChangeId]);
+    if (before === JSON.stringify([suspects, causeChangeId])) return;
+    const topBefore = incident.suspects[0]?.changeId ?? null;
+    incident.suspects = suspects;
+    incident.causeChangeId = causeChangeId;
+    if (
+      (suspects[0]?.changeId ?? null) !== topBefore ||
+      incident.events.every((event) => event.kind !== "suspects_changed")
+    ) {
+      const top = suspects[0];
+      incident.events.push({
+        atMs: Math.max(incident.detectedAtMs, this.closedUpToMs),
+        kind: "suspects_changed",
+        message: top
+          ? `top suspect: ${top.kind} of ${top.service}${top.version ? ` ${top.version}` : ""} (score ${top.score.toFixed(2)})`
+          : "no change explains this",
+      });
+    }
+    this.touch(incident);
+  }
+
+  /** Spans and errors per version of a service over [fromMs, toMs), from the version rings. */
+  private versionCounts(environment: string, service: string, fromMs: number, toMs: number) {
+    const prefix = `${environment}${sep}${service}${sep}`;
+    const out = new Map<string, { spans: number; errors: number }>();
+    const oldest = this.closedUpToMs - this.capacity * this.config.stepMs;
+    const from = Math.max(fromMs, oldest);
+    for (const [key, ring] of this.versionRings) {
+      if (!key.startsWith(prefix)) continue;
+      let spans = 0;
+      let errors = 0;
+      for (
+        let t = Math.floor(from / this.config.stepMs) * this.config.stepMs;
+        t < Math.min(toMs, this.closedUpToMs);
+        t += this.config.stepMs
+      ) {
+        const slot = this.slotOf(t);
+        spans += ring.spans[slot] ?? 0;
+        errors += ring.errors[slot] ?? 0;
+      }
+      if (spans > 0) out.set(key.slice(prefix.length), { spans, errors });
+    }
+    return out;
+  }
+
+  /** Whether the service was already in an incident in the half hour before `beforeMs` (veto). */
+  private wasFailingBefore(current: IncidentState, service: string, beforeMs: number): boolean {
+    for (const incident of this.incidents.values()) {
+      if (incident.id === current.id || incident.environment !== current.environment) continue;
+      if (!incident.services.includes(service)) continue;
+      const end = incident.endedAtMs ?? Number.POSITIVE_INFINITY;
+      if (incident.startedAtMs < beforeMs && end > beforeMs - 30 * 60_000) return true;
+    }
+    return false;
+  }
+
+  private touch(incident: IncidentState): void {
+    incident.revision += 1;
+    this.changed.add(incident.id);
+  }
+}
+
+function snapshotOf(incident: IncidentState): IncidentSnapshot {
+  return {
+    id: incident.id,
+    environment: incident.environment,
+    title: incident.title,
+    status: incident.status,
+    severity: incident.severity,
+    signal: incident.signal,
+    rootService: incident.rootService,
+    startedAtMs: incident.startedAtMs,
+    detectedAtMs: incident.detectedAtMs,
+    endedAtMs: incident.endedAtMs,
+    services: [...incident.services],
+    surfaces: [...incident.surfaces],
+    affectedUsers: incident.affectedUsers,
+    suspects: incident.suspects.map((suspect) => ({ ...suspect, evidence: [...suspect.evidence] })),
+    causeChangeId: incident.causeChangeId,
+    events: incident.events.map((event) => ({ ...event })),
+    revision: incident.revision,
+  };
+}
+
+function severityOf(users: number, services: number): Severity {
+  if (users >= 10_000 || services >= 5) return "sev1";
+  if (users >= 1_000 || services >= 3) return "sev2";
+  if (users >= 50 || services >= 2) return "sev3";
+  return "sev4";
+}
+
+function describeSignal(signal: DetectorSignal): string {
+  return signal === "error_rate"
+    ? "Error spike"
+    : signal === "throughput"
+      ? "Throughput drop"
+      : "Latency shift";
+}
+
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** FNV-1a, 32 bits, base 36: a short stable suffix for incident ids. */
+function shortHash(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(36);
+}

@@ -1,0 +1,222 @@
+import type { DetectionConfig } from "./detection-config.ts";
+import type { ChangeCandidate, RankedSuspect } from "./detection-types.ts";
+import { twoProportionTest } from "./two-proportion-test.ts";
+
+/** What attribution may ask about an incident. */
+export interface IncidentEvidence {
+  environment: string;
+  startedAtMs: number;
+  endedAtMs: number | null;
+  rootService: string | null;
+  services: readonly string[];
+  neighboursOfRoot: ReadonlySet<string>;
+  /** Spans and errors per version of `service` over [fromMs, toMs) (event time). */
+  versionCounts(
+    service: string,
+    fromMs: number,
+    toMs: number,
+  ): Map<string, { spans: number; errors: number }>;
+  /** Whether `service` was already failing in the half hour before `beforeMs`. */
+  wasFailingBefore(service: string, beforeMs: number): boolean;
+}
+
+type VersionVerdict = { kind: "implicates" | "exonerates"; line: string } | null;
+
+/** Fewest spans on each side before version evidence is trusted. */
+const minVersionSpans = 30;
+
+/**
+ * Ranks change events as causes of an incident (after Gandalf's time decay, spatial and veto terms,
+ * and Kayenta's new-vs-old comparison):
+ *
+ * - **time**: only changes started before onset (one bucket of slack for rounding) and within the
+ *   lookback; weight `exp(-Δ / decay)`;
+ * - **position**: on the root service 1, on another failing service 0.6, next to the root in the graph
+ *   0.5, elsewhere 0.1;
+ * - **version evidence** (deploys and rollbacks with a version): errors on the new version against the
+ *   other versions during the incident (two-proportion test; a p-value and a rate ratio), or, once the
+ *   rollout is complete, against the service before the change. A clear excess implicates the change
+ *   whatever the other terms say; equal rates with enough traffic exonerate it;
+ * - **veto**: the same service was already failing before the change;
+ * - **rollback**: errors stopped soon after the change was reverted.
+ *
+ * The top suspect becomes the cause only when its score reaches `causeThreshold` and leads the
+ * runner-up by `causeMargin`; otherwise the cause is null: blaming an innocent change is worse than
+ * saying "unexplained". A change after onset is never a suspect.
+ */
+export function rankSuspects(
+  candidates: readonly ChangeCandidate[],
+  incident: IncidentEvidence,
+  config: Pick<
+    DetectionConfig,
+    "stepMs" | "attributionLookbackMs" | "attributionDecayMs" | "causeThreshold" | "causeMargin"
+  >,
+): { suspects: RankedSuspect[]; causeChangeId: string | null } {
+  const onset = incident.startedAtMs;
+  const suspects: RankedSuspect[] = [];
+  for (const change of candidates) {
+    const lead = onset - change.startedAtMs;
+    if (lead < -config.stepMs || lead > config.attributionLookbackMs) continue;
+    const evidence: string[] = [];
+    const time = Math.exp(-Math.max(0, lead) / config.attributionDecayMs);
+    evidence.push(`${describeChange(change)} ${describeLead(lead)}`);
+    const position = positionOf(change.service, incident, evidence);
+    let score = time * position;
+    const verdict = versionVerdict(change, incident);
+    if (verdict?.kind === "implicates") {
+      score = 0.6 + 0.4 * score;
+      evidence.push(verdict.line);
+    } else if (verdict?.kind === "exonerates") {
+      score *= 0.15;
+      evidence.push(verdict.line);
+    }
+    if (incident.rootService && incident.wasFailingBefore(incident.rootService, change.startedAtMs)) {
+      score *= 0.2;
+      evidence.push(`${incident.rootService} was already failing before this change`);
+    }
+    const rollback = rollbackOf(change, candidates, incident);
+    if (rollback) {
+      score = Math.min(1, score + 0.15);
+      evidence.push(rollback);
+    }
+    suspects.push({
+      changeId: change.id,
+      service: change.service,
+      version: change.version,
+      kind: change.kind,
+      startedAtMs: change.startedAtMs,
+      score: Math.round(Math.min(1, Math.max(0, score)) * 1000) / 1000,
+      evidence,
+    });
+  }
+  // Ties break on the later change (closer to onset), then the id, so the order is deterministic.
+  suspects.sort(
+    (a, b) => b.score - a.score || b.startedAtMs - a.startedAtMs || a.changeId.localeCompare(b.changeId),
+  );
+  const [top, second] = suspects;
+  const confident =
+    top !== undefined &&
+    top.score >= config.causeThreshold &&
+    (second === undefined || top.score - second.score >= config.causeMargin);
+  return { suspects, causeChangeId: confident && top ? top.changeId : null };
+}
+
+function positionOf(service: string, incident: IncidentEvidence, evidence: string[]): number {
+  if (service === incident.rootService) {
+    evidence.push(`${service} is the root service of the incident`);
+    return 1;
+  }
+  if (incident.services.includes(service)) {
+    evidence.push(
+      `${service} is failing too, but its errors are explained by ${incident.rootService ?? "another service"}`,
+    );
+    return 0.6;
+  }
+  if (incident.neighboursOfRoot.has(service)) {
+    evidence.push(`${service} is next to ${incident.rootService ?? "the root"} in the call graph`);
+    return 0.5;
+  }
+  evidence.push(`${service} is not connected to the failing services`);
+  return 0.1;
+}
+
+function versionVerdict(change: ChangeCandidate, incident: IncidentEvidence): VersionVerdict {
+  if (change.version === null || (change.kind !== "deploy" && change.kind !== "rollback")) return null;
+  const windowStart = Math.max(change.startedAtMs, incident.startedAtMs - 60_000);
+  const windowEnd = Math.min(
+    incident.endedAtMs ?? Number.POSITIVE_INFINITY,
+    incident.startedAtMs + 15 * 60_000,
+  );
+  if (windowEnd <= windowStart) return null;
+  const counts = incident.versionCounts(change.service, windowStart, windowEnd);
+  const fresh = counts.get(change.version);
+  if (!fresh || fresh.spans < minVersionSpans) return null;
+  let others = { spans: 0, errors: 0 };
+  for (const [version, value] of counts) {
+    if (version === change.version) continue;
+    others = { spans: others.spans + value.spans, errors: others.errors + value.errors };
+  }
+  let comparedWith = "the other versions at the same time";
+  if (others.spans < minVersionSpans) {
+    // The rollout is complete: compare with the service before the change.
+    others = { spans: 0, errors: 0 };
+    for (const value of incident
+      .versionCounts(change.service, change.startedAtMs - 30 * 60_000, change.startedAtMs)
+      .values()) {
+      others = { spans: others.spans + value.spans, errors: others.errors + value.errors };
+    }
+    comparedWith = `${change.service} before the change`;
+    if (others.spans < minVersionSpans) return null;
+  }
+  const test = twoProportionTest(fresh.errors, fresh.spans, others.errors, others.spans);
+  const ratePair = `${percent(test.rateA)} vs ${percent(test.rateB)}`;
+  if (test.pValue < 1e-4 && test.ratio >= 2 && fresh.errors >= 5) {
+    return {
+      kind: "implicates",
+      line: `errors ${formatRatio(test.ratio)}× higher on ${change.version} than on ${comparedWith} (${ratePair}, p ${formatP(test.pValue)})`,
+    };
+  }
+  if (test.ratio < 1.5 && fresh.spans >= 100) {
+    return {
+      kind: "exonerates",
+      line: `error rate on ${change.version} no higher than on ${comparedWith} (${ratePair}, ${fresh.spans} spans)`,
+    };
+  }
+  return null;
+}
+
+function rollbackOf(
+  change: ChangeCandidate,
+  candidates: readonly ChangeCandidate[],
+  incident: IncidentEvidence,
+): string | null {
+  if (incident.endedAtMs === null || change.kind === "rollback") return null;
+  for (const other of candidates) {
+    if (other.service !== change.service || other.startedAtMs <= change.startedAtMs) continue;
+    const reverts =
+      other.kind === "rollback" ||
+      (change.previousVersion !== null && other.version === change.previousVersion);
+    if (!reverts || other.startedAtMs < incident.startedAtMs) continue;
+    const after = incident.endedAtMs - other.startedAtMs;
+    if (after >= 0 && after <= 10 * 60_000) {
+      return `errors stopped ${describeMinutes(after)} after it was rolled back`;
+    }
+  }
+  return null;
+}
+
+function describeChange(change: ChangeCandidate): string {
+  const what =
+    change.kind === "config"
+      ? "config push"
+      : change.kind === "feature_flag"
+        ? "feature flag change"
+        : change.kind === "rollback"
+          ? "rollback"
+          : change.source === "telemetry"
+            ? "unreported deploy (seen in telemetry)"
+            : "deploy";
+  return `${what} of ${change.service}${change.version ? ` ${change.version}` : ""}`;
+}
+
+function describeLead(leadMs: number): string {
+  if (leadMs < 0) return "started with the onset";
+  return `started ${describeMinutes(leadMs)} before onset`;
+}
+
+function describeMinutes(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 6_000) / 10} min`;
+}
+
+function percent(rate: number): string {
+  return `${(rate * 100).toFixed(rate < 0.01 ? 2 : 1)}%`;
+}
+
+function formatRatio(ratio: number): string {
+  return ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1);
+}
+
+function formatP(p: number): string {
+  return p < 1e-9 ? "< 1e-9" : `= ${p.toExponential(1)}`;
+}

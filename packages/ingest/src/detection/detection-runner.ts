@@ -1,0 +1,243 @@
+import {
+  type ChangeCandidate,
+  type DetectionConfig,
+  DetectionEngine,
+  type ExistingChangeEvent,
+  type IncidentSnapshot,
+  inferVersionChanges,
+  type MergedIngestBatch,
+} from "@faultline/core";
+import {
+  type ChangeEventRow,
+  type DbHandle,
+  listChangeEvents,
+  listChangeEventsSince,
+  listInstanceVersions,
+  recordChangeEvent,
+  saveIncident,
+  updateChangeEvent,
+} from "@faultline/db";
+import { type IngestLogger, silentLogger } from "../receivers/ingest-logger.ts";
+
+export interface DetectionRunnerOptions {
+  db: DbHandle;
+  logger?: IngestLogger;
+  /** Wall clock, ms since the epoch. */
+  clock?: () => number;
+  config?: Partial<DetectionConfig>;
+  /** How often detection runs, ms. Default 1000. */
+  tickMs?: number;
+  /**
+   * After this long without new data (wall clock), buckets of replayed history are closed up to the
+   * newest event time, so a report settles when a replay ends. Default 3000.
+   */
+  idleFlushMs?: number;
+  /** Versions not seen for this long (event time) are gone; see inferVersionChanges. Default 3 min. */
+  versionIdleMs?: number;
+  /** Called with the incidents each tick changed, after they are stored (notifications hook in here). */
+  onIncidentsChanged?: (incidents: IncidentSnapshot[]) => void;
+}
+
+/**
+ * Runs detection beside ingest: committed aggregates feed the event-time engine; a tick infers
+ * deploys from new versions, refreshes the change candidates, advances the watermark and stores the
+ * incidents that changed. Ticks never overlap, and the engine itself is pure and deterministic.
+ */
+export class DetectionRunner {
+  readonly engine: DetectionEngine;
+  private readonly db: DbHandle;
+  private readonly logger: IngestLogger;
+  private readonly clock: () => number;
+  private readonly idleFlushMs: number;
+  private readonly versionIdleMs: number;
+  private readonly lookbackMs: number;
+  private readonly onIncidentsChanged: ((incidents: IncidentSnapshot[]) => void) | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private lastDataWallMs = 0;
+  private newestEventMs = Number.NEGATIVE_INFINITY;
+  /** environment␟service of services whose versions changed since the last inference. */
+  private readonly versionsToInfer = new Set<string>();
+  private readonly knownVersions = new Set<string>();
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(options: DetectionRunnerOptions) {
+    this.db = options.db;
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? Date.now;
+    this.idleFlushMs = options.idleFlushMs ?? 3000;
+    this.versionIdleMs = options.versionIdleMs ?? 3 * 60_000;
+    this.engine = new DetectionEngine(options.config);
+    this.lookbackMs = options.config?.attributionLookbackMs ?? 2 * 3_600_000;
+    this.onIncidentsChanged = options.onIncidentsChanged;
+    this.timer = setInterval(() => void this.tick(), options.tickMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** The ingest pipeline's commit hook. */
+  observe(batch: MergedIngestBatch): void {
+    this.lastDataWallMs = this.clock();
+    this.engine.observe(
+      batch.seriesBuckets.map((delta) => ({
+        environment: delta.series.environment,
+        service: delta.series.service,
+        operation: delta.series.operation,
+        spanKind: delta.series.spanKind,
+        version: delta.series.version,
+        bucketStartMs: delta.bucketStartMs,
+        spans: delta.spans,
+        errors: delta.errors,
+        latencyBins: delta.latencyBins,
+        userRegisters: delta.userRegisters,
+      })),
+      batch.edges,
+    );
+    for (const seen of batch.instanceVersions) {
+      if (seen.lastSeenMs > this.newestEventMs) this.newestEventMs = seen.lastSeenMs;
+      const key = `${seen.environment}\u001f${seen.service}\u001f${seen.instanceId}\u001f${seen.version}`;
+      if (!this.knownVersions.has(key)) {
+        this.knownVersions.add(key);
+        this.versionsToInfer.add(`${seen.environment}\u001f${seen.service}`);
+      }
+    }
+  }
+
+  /** Runs one detection step now (also what the timer does); resolves when it is done. */
+  tick(): Promise<void> {
+    if (this.stopped && this.running === null) return Promise.resolve();
+    this.running ??= this.step()
+      .catch((error: unknown) => this.logger.error({ err: error }, "detection step failed"))
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  private async step(): Promise<void> {
+    await this.inferVersions();
+    const since = Math.min(this.engine.watermarkMs, this.newestEventMs) - this.lookbackMs - 3_600_000;
+    const rows = await listChangeEventsSince(this.db.db, Number.isFinite(since) ? since : 0);
+    this.engine.setChanges(rows.map(toCandidate));
+    const now = this.clock();
+    const idle = now - this.lastDataWallMs >= this.idleFlushMs;
+    // Live data (event time near the wall clock) closes behind the clock; replayed history closes once
+    // the sender has gone quiet, since no later event time will come to push the watermark.
+    const replaying = this.newestEventMs < now - 120_000;
+    const flushUpTo = idle && replaying ? Number.POSITIVE_INFINITY : now - 20_000;
+    const changed = this.engine.advance(flushUpTo);
+    for (const incident of changed) {
+      await saveIncident(this.db, {
+        ...incident,
+        suspects: incident.suspects.map((suspect) => ({
+          changeId: suspect.changeId,
+          score: suspect.score,
+          evidence: suspect.evidence,
+        })),
+      });
+    }
+    if (changed.length > 0) {
+      this.logger.info(
+        {
+          incidents: changed.map((incident) => ({
+            id: incident.id,
+            root: incident.rootService,
+            status: incident.status,
+          })),
+        },
+        "incidents updated",
+      );
+      this.onIncidentsChanged?.(changed);
+    }
+  }
+
+  /** Records deploys and rollbacks seen only as version changes in telemetry. */
+  private async inferVersions(): Promise<void> {
+    const targets = [...this.versionsToInfer];
+    this.versionsToInfer.clear();
+    for (const target of targets) {
+      const [environment = "", service = ""] = target.split("\u001f");
+      const sightings = await listInstanceVersions(this.db, { environment, service });
+      const existing = await listChangeEvents(this.db.db, {
+        environment,
+        service,
+        from: new Date(0),
+        to: new Date(8.64e15),
+      });
+      const actions = inferVersionChanges({
+        environment,
+        service,
+        sightings,
+        existing: existing.map(toExisting),
+        nowMs: this.newestEventMs,
+        idleThresholdMs: this.versionIdleMs,
+      });
+      for (const action of actions) {
+        if (action.type === "create") {
+          const change = action.change;
+          await recordChangeEvent(this.db.db, {
+            environment: change.environment,
+            service: change.service,
+            version: change.version,
+            previousVersion: change.previousVersion,
+            kind: change.kind,
+            source: "telemetry",
+            startedAt: new Date(change.startedAtMs),
+            finishedAt: change.finishedAtMs === null ? null : new Date(change.finishedAtMs),
+            scope: { percentage: Math.round(change.progress * 10_000) / 100 },
+            description: `${change.kind === "rollback" ? "rollback" : "new version"} seen in telemetry`,
+            idempotencyKey: change.idempotencyKey,
+          });
+        } else {
+          await updateChangeEvent(
+            this.db.db,
+            { id: action.id },
+            {
+              ...(action.set.finishedAtMs !== undefined
+                ? { finishedAt: new Date(action.set.finishedAtMs) }
+                : {}),
+              ...(action.set.previousVersion !== undefined
+                ? { previousVersion: action.set.previousVersion }
+                : {}),
+              ...(action.set.progress !== undefined
+                ? { scope: { percentage: Math.round(action.set.progress * 10_000) / 100 } }
+                : {}),
+            },
+          );
+        }
+      }
+    }
+  }
+
+  /** Stops the timer after one last step. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.tick();
+    this.stopped = true;
+  }
+}
+
+function toCandidate(row: ChangeEventRow): ChangeCandidate {
+  return {
+    id: row.id,
+    environment: row.environment,
+    service: row.service,
+    version: row.version,
+    previousVersion: row.previousVersion,
+    kind: row.kind,
+    source: row.source,
+    startedAtMs: row.startedAt.getTime(),
+  };
+}
+
+function toExisting(row: ChangeEventRow): ExistingChangeEvent {
+  return {
+    id: row.id,
+    kind: row.kind,
+    source: row.source,
+    version: row.version,
+    previousVersion: row.previousVersion,
+    startedAtMs: row.startedAt.getTime(),
+    finishedAtMs: row.finishedAt?.getTime() ?? null,
+    progress: row.scope?.percentage === undefined ? null : row.scope.percentage / 100,
+  };
+}
