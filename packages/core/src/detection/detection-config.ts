@@ -57,7 +57,7 @@ export const defaultDetectionConfig: DetectionConfig = {
   latencyMinLiftMs: 100,
   latencyBuckets: 3,
   minLatencySpans: 20,
-  reopenWindowMs: 10 * 60_000,
+  reopenWindowMs: 5 * 60_000,
   attributionLookbackMs: 2 * 3_600_000,
   attributionDecayMs: 20 * 60_000,
   causeThreshold: 0.5,

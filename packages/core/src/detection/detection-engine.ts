@@ -16,6 +16,10 @@ import type {
 import { type IncidentEvidence, rankSuspects } from "./rank-suspects.ts";
 
 const sep = "\u001f";
+/** Open incidents whose onsets lie this close together merge when an alarm connects them, ms. */
+const mergeWindowMs = 5 * 60_000;
+/** How long after onset the root service is (re)judged, ms. */
+const rootWindowMs = 10 * 60_000;
 
 /** What one signal (environment, service, operation, kind — all versions together) saw in one bucket. */
 interface SignalBucket {
@@ -113,6 +117,7 @@ export class DetectionEngine {
   private maxEventMs = Number.NEGATIVE_INFINITY;
   private closedUpToMs = Number.NEGATIVE_INFINITY;
   private readonly changed = new Set<string>();
+  private readonly removed = new Set<string>();
 
   constructor(config: Partial<DetectionConfig> = {}) {
     this.config = { ...defaultDetectionConfig, ...config };
@@ -240,6 +245,24 @@ export class DetectionEngine {
         if (incident) maxUserRegistersInto(incident.userRegisters, data.userRegisters);
       }
     }
+    // Raise in a fixed order, never the arrival order of the data (which decided incident ids and which
+    // service opened an incident): signals that reopen an ended incident rooted on them first, so callers
+    // failing in the same bucket join the reopened incident instead of opening another; then by onset, key.
+    const reopens = (key: string): number => {
+      const state = this.signals.get(key);
+      for (const incident of this.incidents.values()) {
+        if (incident.endedAtMs === null || incident.environment !== state?.environment) continue;
+        const recent = start + stepMs - incident.endedAtMs <= this.config.reopenWindowMs;
+        if (recent && incident.rootService === state.service) return 0;
+      }
+      return 1;
+    };
+    alarms.sort(
+      (a, b) =>
+        reopens(a.key) - reopens(b.key) ||
+        a.onsetMs - b.onsetMs ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
     for (const alarm of alarms) this.raise(alarm.key, alarm.signal, alarm.onsetMs, start + stepMs);
     this.settleIncidents(start + stepMs);
   }
@@ -292,9 +315,11 @@ export class DetectionEngine {
     }
     const warm =
       start - state.firstSeenMs >= config.warmupMs && state.baselineSpans >= config.minBaselineSpans;
+    // The prior weighs 100 spans: at 500 it outweighed a quiet series' whole 30-minute baseline (~540 spans
+    // at 3 per bucket) and halved a 5% baseline, so stationary noise alarmed ~22 times a day there.
     const p0 = baselineErrorRate(state.baselineErrors, state.baselineSpans, {
       priorRate: 0.002,
-      priorSpans: 500,
+      priorSpans: 100,
       floor: 0.0005,
     });
     let alarm: { signal: DetectorSignal; onsetMs: number } | null = null;
@@ -432,6 +457,7 @@ export class DetectionEngine {
     if (!state) return;
     const neighbours = this.neighboursOf(state.environment, state.service);
     let target: IncidentState | undefined;
+    const bridged: IncidentState[] = [];
     for (const incident of this.incidents.values()) {
       if (incident.environment !== state.environment) continue;
       const active = incident.endedAtMs === null;
@@ -441,8 +467,19 @@ export class DetectionEngine {
         incident.services.includes(state.service) ||
         incident.services.some((service) => neighbours.has(service));
       if (!connected) continue;
-      if (!active && !incident.services.includes(state.service)) continue;
+      // Only the same failure reopens an ended incident: its root failing again, not a neighbour.
+      if (!active && incident.rootService !== state.service) continue;
       if (!target || incident.startedAtMs < target.startedAtMs) target = incident;
+      if (active) bridged.push(incident);
+    }
+    // An alarm that connects several open incidents that began together shows they are one failure
+    // seen from different sides (e.g. a consumer and the gateways of a shared dependency): merge them.
+    if (target) {
+      for (const other of bridged) {
+        if (other !== target && Math.abs(other.startedAtMs - target.startedAtMs) <= mergeWindowMs) {
+          this.merge(other, target);
+        }
+      }
     }
     if (!target) {
       target = this.openIncident(state, signal, onsetMs, detectedAtMs);
@@ -474,6 +511,35 @@ export class DetectionEngine {
     if (onsetMs < target.startedAtMs) target.startedAtMs = onsetMs;
     target.lastActiveMs = detectedAtMs;
     this.touch(target);
+  }
+
+  /** Moves everything of `from` into `into` and forgets `from` (reported through `removedIncidentIds`). */
+  private merge(from: IncidentState, into: IncidentState): void {
+    for (const [key, alarmed] of from.members) {
+      into.members.set(key, alarmed);
+      const state = this.signals.get(key);
+      if (state?.alarm && state.alarm.incidentId === from.id) state.alarm.incidentId = into.id;
+    }
+    for (const service of from.services) if (!into.services.includes(service)) into.services.push(service);
+    maxUserRegistersInto(into.userRegisters, from.userRegisters);
+    into.startedAtMs = Math.min(into.startedAtMs, from.startedAtMs);
+    into.detectedAtMs = Math.min(into.detectedAtMs, from.detectedAtMs);
+    into.events.push({
+      atMs: Math.max(from.detectedAtMs, into.detectedAtMs),
+      kind: "spread",
+      message: `merged with the failure on ${from.services.join(", ")}: one cause`,
+    });
+    this.incidents.delete(from.id);
+    this.changed.delete(from.id);
+    this.removed.add(from.id);
+    this.touch(into);
+  }
+
+  /** Ids of incidents merged into others since the last call; storage should delete them. */
+  takeRemovedIncidentIds(): string[] {
+    const ids = [...this.removed];
+    this.removed.clear();
+    return ids;
   }
 
   private openIncident(
@@ -559,7 +625,10 @@ export class DetectionEngine {
         incident.severity = severity;
         this.touch(incident);
       }
-      const root = this.rootOf(incident);
+      // The root is judged on the incident's first minutes, when cause and effect are clearest; later
+      // failures joining a long incident must not move it.
+      const root =
+        nowMs - incident.startedAtMs <= rootWindowMs ? this.rootOf(incident) : incident.rootService;
       if (root !== incident.rootService) {
         incident.rootService = root;
         incident.title = `${describeSignal(incident.signal)} on ${root ?? incident.services[0] ?? "unknown"}`;
@@ -574,15 +643,19 @@ export class DetectionEngine {
   private rootOf(incident: IncidentState): string | null {
     const failing = new Set(incident.services);
     const windowStart = incident.startedAtMs - this.config.stepMs;
+    const windowEnd = incident.startedAtMs + rootWindowMs;
     const excess = new Map<string, number>();
     for (const [key] of incident.members) {
       const state = this.signals.get(key);
       if (!state) continue;
-      excess.set(state.service, (excess.get(state.service) ?? 0) + this.excessErrors(state, windowStart));
+      excess.set(
+        state.service,
+        (excess.get(state.service) ?? 0) + this.excessErrors(state, windowStart, windowEnd),
+      );
     }
     const callErrors = new Map<string, Map<string, number>>();
     for (const bucket of this.recentEdges) {
-      if (bucket.bucketStartMs < windowStart) continue;
+      if (bucket.bucketStartMs < windowStart || bucket.bucketStartMs >= windowEnd) continue;
       for (const edge of bucket.edges) {
         if (edge.kind !== "call" || edge.environment !== incident.environment) continue;
         if (!failing.has(edge.source) || !failing.has(edge.target) || edge.source === edge.target) continue;
@@ -617,13 +690,13 @@ export class DetectionEngine {
     return root;
   }
 
-  /** Errors above the baseline rate since `fromMs`, from the signal's ring. */
-  private excessErrors(state: SignalState, fromMs: number): number {
+  /** Errors above the baseline rate over [fromMs, toMs), from the signal's ring. */
+  private excessErrors(state: SignalState, fromMs: number, toMs: number): number {
     const p0 = state.baselineSpans > 0 ? state.baselineErrors / state.baselineSpans : 0;
     let excess = 0;
     for (
       let t = Math.max(fromMs, state.lastBucketMs - (this.capacity - 1) * this.config.stepMs);
-      t <= state.lastBucketMs;
+      t <= state.lastBucketMs && t < toMs;
       t += this.config.stepMs
     ) {
       const slot = this.slotOf(t);
@@ -671,6 +744,8 @@ export class DetectionEngine {
         : new Set(),
       versionCounts: (service, fromMs, toMs) =>
         this.versionCounts(incident.environment, service, fromMs, toMs),
+      versionBuckets: (service, fromMs, toMs) =>
+        this.versionBuckets(incident.environment, service, fromMs, toMs),
       wasFailingBefore: (service, beforeMs) => this.wasFailingBefore(incident, service, beforeMs),
     };
     const candidates = [...this.changes.values()].filter(
@@ -718,6 +793,28 @@ export class DetectionEngine {
         errors += ring.errors[slot] ?? 0;
       }
       if (spans > 0) out.set(key.slice(prefix.length), { spans, errors });
+    }
+    return out;
+  }
+
+  /** Per-bucket spans and errors per version of a service over [fromMs, toMs), aligned by bucket. */
+  private versionBuckets(environment: string, service: string, fromMs: number, toMs: number) {
+    const prefix = `${environment}${sep}${service}${sep}`;
+    const out = new Map<string, { spans: number[]; errors: number[] }>();
+    const { stepMs } = this.config;
+    const oldest = this.closedUpToMs - this.capacity * stepMs;
+    const first = Math.ceil(Math.max(fromMs, oldest + stepMs) / stepMs) * stepMs;
+    const end = Math.min(toMs, this.closedUpToMs);
+    for (const [key, ring] of this.versionRings) {
+      if (!key.startsWith(prefix)) continue;
+      const spans: number[] = [];
+      const errors: number[] = [];
+      for (let t = first; t < end; t += stepMs) {
+        const slot = this.slotOf(t);
+        spans.push(ring.spans[slot] ?? 0);
+        errors.push(ring.errors[slot] ?? 0);
+      }
+      out.set(key.slice(prefix.length), { spans, errors });
     }
     return out;
   }

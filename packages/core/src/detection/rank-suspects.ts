@@ -1,6 +1,6 @@
 import type { DetectionConfig } from "./detection-config.ts";
 import type { ChangeCandidate, RankedSuspect } from "./detection-types.ts";
-import { twoProportionTest } from "./two-proportion-test.ts";
+import { type RateStratum, stratifiedRateTest, twoProportionTest } from "./two-proportion-test.ts";
 
 /** What attribution may ask about an incident. */
 export interface IncidentEvidence {
@@ -16,6 +16,12 @@ export interface IncidentEvidence {
     fromMs: number,
     toMs: number,
   ): Map<string, { spans: number; errors: number }>;
+  /** The same per bucket: for each version, spans and errors of each bucket in [fromMs, toMs), aligned. */
+  versionBuckets(
+    service: string,
+    fromMs: number,
+    toMs: number,
+  ): Map<string, { spans: number[]; errors: number[] }>;
   /** Whether `service` was already failing in the half hour before `beforeMs`. */
   wasFailingBefore(service: string, beforeMs: number): boolean;
 }
@@ -54,6 +60,9 @@ export function rankSuspects(
 ): { suspects: RankedSuspect[]; causeChangeId: string | null } {
   const onset = incident.startedAtMs;
   const suspects: RankedSuspect[] = [];
+  // Unrounded scores order the suspects: rounding to 3 decimals ties small scores (a vetoed root change
+  // 2 h before onset and an unrelated one both show 0), and the id must not break such a tie.
+  const rawScores = new Map<RankedSuspect, number>();
   for (const change of candidates) {
     const lead = onset - change.startedAtMs;
     if (lead < -config.stepMs || lead > config.attributionLookbackMs) continue;
@@ -64,7 +73,9 @@ export function rankSuspects(
     let score = time * position;
     const verdict = versionVerdict(change, incident);
     if (verdict?.kind === "implicates") {
-      score = 0.6 + 0.4 * score;
+      // A failing new version explains this incident only on a service in it or next to its root: a bad
+      // canary elsewhere is some other incident's cause, not this one's.
+      if (position > 0.1) score = 0.6 + 0.4 * score;
       evidence.push(verdict.line);
     } else if (verdict?.kind === "exonerates") {
       score *= 0.15;
@@ -74,12 +85,14 @@ export function rankSuspects(
       score *= 0.2;
       evidence.push(`${incident.rootService} was already failing before this change`);
     }
-    const rollback = rollbackOf(change, candidates, incident);
+    // An unrelated service's rollback landing as the incident ends is coincidence, not evidence (and its
+    // bonus would lift an unrelated change above the root service's change of the same time).
+    const rollback = position > 0.1 ? rollbackOf(change, candidates, incident) : null;
     if (rollback) {
       score = Math.min(1, score + 0.15);
       evidence.push(rollback);
     }
-    suspects.push({
+    const suspect: RankedSuspect = {
       changeId: change.id,
       service: change.service,
       version: change.version,
@@ -87,11 +100,16 @@ export function rankSuspects(
       startedAtMs: change.startedAtMs,
       score: Math.round(Math.min(1, Math.max(0, score)) * 1000) / 1000,
       evidence,
-    });
+    };
+    suspects.push(suspect);
+    rawScores.set(suspect, Math.min(1, Math.max(0, score)));
   }
   // Ties break on the later change (closer to onset), then the id, so the order is deterministic.
   suspects.sort(
-    (a, b) => b.score - a.score || b.startedAtMs - a.startedAtMs || a.changeId.localeCompare(b.changeId),
+    (a, b) =>
+      (rawScores.get(b) ?? b.score) - (rawScores.get(a) ?? a.score) ||
+      b.startedAtMs - a.startedAtMs ||
+      a.changeId.localeCompare(b.changeId),
   );
   const [top, second] = suspects;
   const confident =
@@ -128,41 +146,67 @@ function versionVerdict(change: ChangeCandidate, incident: IncidentEvidence): Ve
     incident.startedAtMs + 15 * 60_000,
   );
   if (windowEnd <= windowStart) return null;
-  const counts = incident.versionCounts(change.service, windowStart, windowEnd);
-  const fresh = counts.get(change.version);
-  if (!fresh || fresh.spans < minVersionSpans) return null;
-  let others = { spans: 0, errors: 0 };
-  for (const [version, value] of counts) {
-    if (version === change.version) continue;
-    others = { spans: others.spans + value.spans, errors: others.errors + value.errors };
-  }
-  let comparedWith = "the other versions at the same time";
-  if (others.spans < minVersionSpans) {
-    // The rollout is complete: compare with the service before the change.
-    others = { spans: 0, errors: 0 };
-    for (const value of incident
-      .versionCounts(change.service, change.startedAtMs - 30 * 60_000, change.startedAtMs)
-      .values()) {
-      others = { spans: others.spans + value.spans, errors: others.errors + value.errors };
+  const byVersion = incident.versionBuckets(change.service, windowStart, windowEnd);
+  const fresh = byVersion.get(change.version);
+  const freshSpans = fresh ? sum(fresh.spans) : 0;
+  if (!fresh || freshSpans < minVersionSpans) return null;
+  // New version against every other version, bucket by bucket (see stratifiedRateTest).
+  const strata: RateStratum[] = fresh.spans.map((spans, index) => {
+    let errorsB = 0;
+    let spansB = 0;
+    for (const [version, other] of byVersion) {
+      if (version === change.version) continue;
+      spansB += other.spans[index] ?? 0;
+      errorsB += other.errors[index] ?? 0;
     }
-    comparedWith = `${change.service} before the change`;
-    if (others.spans < minVersionSpans) return null;
+    return { errorsA: fresh.errors[index] ?? 0, spansA: spans, errorsB, spansB };
+  });
+  const overlapping = strata.filter((stratum) => stratum.spansA > 0 && stratum.spansB > 0);
+  const otherSpans = sum(overlapping.map((stratum) => stratum.spansB));
+  if (otherSpans >= minVersionSpans && sum(overlapping.map((stratum) => stratum.spansA)) >= minVersionSpans) {
+    const test = stratifiedRateTest(strata);
+    return judgeVersions(change, test, "the other versions in the same minutes", freshSpans);
   }
-  const test = twoProportionTest(fresh.errors, fresh.spans, others.errors, others.spans);
+  // The rollout is complete. Comparing with the service before the change is evidence only where the
+  // service fails on its own (the root): a caller's errors rise with any outage below it, new version or not.
+  if (change.service !== incident.rootService) return null;
+  let before = { spans: 0, errors: 0 };
+  for (const value of incident
+    .versionCounts(change.service, change.startedAtMs - 30 * 60_000, change.startedAtMs)
+    .values()) {
+    before = { spans: before.spans + value.spans, errors: before.errors + value.errors };
+  }
+  if (before.spans < minVersionSpans) return null;
+  const test = twoProportionTest(sum(fresh.errors), freshSpans, before.errors, before.spans);
+  return judgeVersions(change, test, `${change.service} before the change`, freshSpans);
+}
+
+function judgeVersions(
+  change: ChangeCandidate,
+  test: ReturnType<typeof twoProportionTest>,
+  comparedWith: string,
+  freshSpans: number,
+): VersionVerdict {
   const ratePair = `${percent(test.rateA)} vs ${percent(test.rateB)}`;
-  if (test.pValue < 1e-4 && test.ratio >= 2 && fresh.errors >= 5) {
+  if (test.pValue < 1e-4 && test.ratio >= 2) {
     return {
       kind: "implicates",
       line: `errors ${formatRatio(test.ratio)}× higher on ${change.version} than on ${comparedWith} (${ratePair}, p ${formatP(test.pValue)})`,
     };
   }
-  if (test.ratio < 1.5 && fresh.spans >= 100) {
+  if (test.ratio < 1.5 && freshSpans >= 100) {
     return {
       kind: "exonerates",
-      line: `error rate on ${change.version} no higher than on ${comparedWith} (${ratePair}, ${fresh.spans} spans)`,
+      line: `error rate on ${change.version} no higher than on ${comparedWith} (${ratePair}, ${freshSpans} spans)`,
     };
   }
   return null;
+}
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }
 
 function rollbackOf(

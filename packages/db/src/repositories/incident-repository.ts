@@ -155,3 +155,9 @@ export async function listIncidents(
     })),
   }));
 }
+
+/** Deletes incidents detection merged into others (their suspects and events go with them). */
+export async function deleteIncidents(handle: DbHandle, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await handle.query("DELETE FROM incidents WHERE id = ANY($1::text[])", [[...ids]]);
+}

@@ -10,6 +10,7 @@ import {
 import {
   type ChangeEventRow,
   type DbHandle,
+  deleteIncidents,
   listChangeEvents,
   listChangeEventsSince,
   listInstanceVersions,
@@ -125,6 +126,7 @@ export class DetectionRunner {
     const replaying = this.newestEventMs < now - 120_000;
     const flushUpTo = idle && replaying ? Number.POSITIVE_INFINITY : now - 20_000;
     const changed = this.engine.advance(flushUpTo);
+    await deleteIncidents(this.db, this.engine.takeRemovedIncidentIds());
     for (const incident of changed) {
       await saveIncident(this.db, {
         ...incident,
@@ -154,56 +156,64 @@ export class DetectionRunner {
   private async inferVersions(): Promise<void> {
     const targets = [...this.versionsToInfer];
     this.versionsToInfer.clear();
-    for (const target of targets) {
-      const [environment = "", service = ""] = target.split("\u001f");
-      const sightings = await listInstanceVersions(this.db, { environment, service });
-      const existing = await listChangeEvents(this.db.db, {
-        environment,
-        service,
-        from: new Date(0),
-        to: new Date(8.64e15),
-      });
-      const actions = inferVersionChanges({
-        environment,
-        service,
-        sightings,
-        existing: existing.map(toExisting),
-        nowMs: this.newestEventMs,
-        idleThresholdMs: this.versionIdleMs,
-      });
-      for (const action of actions) {
-        if (action.type === "create") {
-          const change = action.change;
-          await recordChangeEvent(this.db.db, {
-            environment: change.environment,
-            service: change.service,
-            version: change.version,
-            previousVersion: change.previousVersion,
-            kind: change.kind,
-            source: "telemetry",
-            startedAt: new Date(change.startedAtMs),
-            finishedAt: change.finishedAtMs === null ? null : new Date(change.finishedAtMs),
-            scope: { percentage: Math.round(change.progress * 10_000) / 100 },
-            description: `${change.kind === "rollback" ? "rollback" : "new version"} seen in telemetry`,
-            idempotencyKey: change.idempotencyKey,
-          });
-        } else {
-          await updateChangeEvent(
-            this.db.db,
-            { id: action.id },
-            {
-              ...(action.set.finishedAtMs !== undefined
-                ? { finishedAt: new Date(action.set.finishedAtMs) }
-                : {}),
-              ...(action.set.previousVersion !== undefined
-                ? { previousVersion: action.set.previousVersion }
-                : {}),
-              ...(action.set.progress !== undefined
-                ? { scope: { percentage: Math.round(action.set.progress * 10_000) / 100 } }
-                : {}),
-            },
-          );
-        }
+    try {
+      for (const target of targets) await this.inferVersionsOf(target);
+    } catch (error) {
+      // Try again next tick rather than lose the work.
+      for (const target of targets) this.versionsToInfer.add(target);
+      throw error;
+    }
+  }
+
+  private async inferVersionsOf(target: string): Promise<void> {
+    const [environment = "", service = ""] = target.split("\u001f");
+    const sightings = await listInstanceVersions(this.db, { environment, service });
+    const existing = await listChangeEvents(this.db.db, {
+      environment,
+      service,
+      from: new Date(this.newestEventMs - 30 * 24 * 3_600_000),
+      to: new Date(this.newestEventMs + 24 * 3_600_000),
+    });
+    const actions = inferVersionChanges({
+      environment,
+      service,
+      sightings,
+      existing: existing.map(toExisting),
+      nowMs: this.newestEventMs,
+      idleThresholdMs: this.versionIdleMs,
+    });
+    for (const action of actions) {
+      if (action.type === "create") {
+        const change = action.change;
+        await recordChangeEvent(this.db.db, {
+          environment: change.environment,
+          service: change.service,
+          version: change.version,
+          previousVersion: change.previousVersion,
+          kind: change.kind,
+          source: "telemetry",
+          startedAt: new Date(change.startedAtMs),
+          finishedAt: change.finishedAtMs === null ? null : new Date(change.finishedAtMs),
+          scope: { percentage: Math.round(change.progress * 10_000) / 100 },
+          description: `${change.kind === "rollback" ? "rollback" : "new version"} seen in telemetry`,
+          idempotencyKey: change.idempotencyKey,
+        });
+      } else {
+        await updateChangeEvent(
+          this.db.db,
+          { id: action.id },
+          {
+            ...(action.set.finishedAtMs !== undefined
+              ? { finishedAt: new Date(action.set.finishedAtMs) }
+              : {}),
+            ...(action.set.previousVersion !== undefined
+              ? { previousVersion: action.set.previousVersion }
+              : {}),
+            ...(action.set.progress !== undefined
+              ? { scope: { percentage: Math.round(action.set.progress * 10_000) / 100 } }
+              : {}),
+          },
+        );
       }
     }
   }
