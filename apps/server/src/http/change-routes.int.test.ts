@@ -187,6 +187,10 @@ describeEachDatabase("deploy API", ({ handle }) => {
     expect(bad.json<{ issues: string[] }>().issues).toEqual([
       "from: must be an ISO-8601 date-time or epoch milliseconds",
     ]);
+    const reversed = await app.inject({
+      url: "/api/v1/deploys?from=2026-11-22T00:00:00Z&to=2026-11-21T00:00:00Z",
+    });
+    expect(reversed.json<{ issues: string[] }>().issues).toEqual(["to: must be after from"]);
   });
 });
 

@@ -230,6 +230,31 @@ describeEachDatabase("deploy webhooks", ({ handle }) => {
     expect((await gitlab({ object_kind: "deployment" })).statusCode).toBe(400);
   });
 
+  it("GitLab: keeps the short sha when commit_url is missing; refuses bodies over 5 MiB with 413", async () => {
+    const { commit_url: _omitted, ...shortOnly } = gitlabDeployment("success", "2026-11-28 08:00:00 +0000");
+    const response = await app.inject({
+      method: "POST",
+      url: "/api/v1/webhooks/gitlab?service=short-sha-only",
+      headers: { "content-type": "application/json", "x-gitlab-token": gitlabToken },
+      payload: JSON.stringify({ ...shortOnly, deployment_id: 77 }),
+    });
+    expect(response.statusCode).toBe(200);
+    expect(await changes("short-sha-only")).toEqual([
+      expect.objectContaining({
+        version: "279484c0",
+        startedAt: new Date("2026-11-28T08:00:00Z"),
+        outcome: "success",
+      }),
+    ]);
+    const huge = await app.inject({
+      method: "POST",
+      url: "/api/v1/webhooks/gitlab",
+      headers: { "content-type": "application/json", "x-gitlab-token": gitlabToken },
+      payload: JSON.stringify({ object_kind: "deployment", filler: "x".repeat(6 * 1024 * 1024) }),
+    });
+    expect(huge.statusCode).toBe(413);
+  });
+
   const argocd = (body: unknown, token = argocdToken) =>
     app.inject({
       method: "POST",
