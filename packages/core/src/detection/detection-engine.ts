@@ -664,17 +664,21 @@ export class DetectionEngine {
         callErrors.set(edge.source, byTarget);
       }
     }
+    // A service is explained when its calls into failing services carry most of its excess errors:
+    // they are the callees' failures propagating up, not its own.
     const explainedBy = (service: string): string | null => {
       const own = excess.get(service) ?? 0;
       let best: string | null = null;
       let bestErrors = 0;
+      let total = 0;
       for (const [callee, errors] of callErrors.get(service) ?? []) {
+        total += errors;
         if (errors > bestErrors) {
           best = callee;
           bestErrors = errors;
         }
       }
-      return best !== null && bestErrors >= 0.3 * Math.max(own, 1) ? best : null;
+      return best !== null && total >= 0.5 * Math.max(own, 1) ? best : null;
     };
     const roots = incident.services.filter((service) => explainedBy(service) === null);
     const candidates = roots.length > 0 ? roots : incident.services;
