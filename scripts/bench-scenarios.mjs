@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// npm run bench:scenarios — starts a fresh `faultline serve` on a temporary embedded database, replays
+// every public scenario of ../shared/bench through the real receivers and deploy API, and prints the
+// replay's report with its `score:` line last. Figures, not pass/fail: scores are for reading.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const benchDir = process.env.FAULTLINE_BENCH_DIR ?? join(root, "..", "shared", "bench");
+const replay = join(benchDir, "replay.mjs");
+if (!existsSync(replay)) {
+  console.error(`replay.mjs not found at ${replay}; set FAULTLINE_BENCH_DIR`);
+  process.exit(2);
+}
+const dataDir = mkdtempSync(join(tmpdir(), "faultline-scenarios-"));
+const server = spawn(
+  process.execPath,
+  [
+    join(root, "apps/server/bin/faultline.mjs"),
+    "serve",
+    "--data-dir",
+    dataDir,
+    "--port",
+    "0",
+    "--otlp-port",
+    "0",
+    "--otlp-grpc-port",
+    "0",
+  ],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
+const stop = () => {
+  server.kill("SIGTERM");
+  rmSync(dataDir, { recursive: true, force: true });
+};
+process.on("SIGINT", () => {
+  stop();
+  process.exit(130);
+});
+
+const urls = await new Promise((resolve, reject) => {
+  const found = {};
+  createInterface({ input: server.stdout }).on("line", (line) => {
+    try {
+      const entry = JSON.parse(line);
+      if (entry.msg === "API and UI listening") found.api = entry.url;
+      if (entry.msg === "OTLP receivers listening") found.otlp = entry.otlpHttp;
+      if (found.api && found.otlp) resolve(found);
+    } catch {
+      // not a log line
+    }
+  });
+  server.once("exit", (code) => reject(new Error(`faultline serve exited with ${code} before it was ready`)));
+});
+
+const extra = process.argv.slice(2);
+const child = spawn(
+  process.execPath,
+  [
+    replay,
+    "--dir",
+    join(benchDir, "scenarios"),
+    "--otlp",
+    urls.otlp,
+    "--api",
+    urls.api,
+    "--settle",
+    "40",
+    ...extra,
+  ],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
+let scoreLine = "";
+createInterface({ input: child.stdout }).on("line", (line) => {
+  if (line.startsWith("score:")) scoreLine = line;
+  else console.log(line);
+});
+const code = await new Promise((resolve) => child.once("exit", resolve));
+stop();
+if (scoreLine) console.log(scoreLine);
+process.exit(code ?? 1);
