@@ -16,6 +16,7 @@ describe("parseServeConfig", () => {
       githubWebhookSecret: undefined,
       gitlabWebhookToken: undefined,
       argocdWebhookToken: undefined,
+      faroApiKey: undefined,
       corsOrigins: [],
       demo: false,
       logLevel: "info",

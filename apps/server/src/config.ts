@@ -78,6 +78,13 @@ export const serveSettings = [
     description: "bearer token expected on /api/v1/webhooks/argocd",
   },
   {
+    key: "faroApiKey",
+    flag: "--faro-api-key <key>",
+    env: "FAULTLINE_FARO_API_KEY",
+    default: undefined,
+    description: "x-api-key browsers must send to the Faro receiver (/collect); open when unset",
+  },
+  {
     key: "corsOrigins",
     flag: "--cors-origins <origins>",
     env: "FAULTLINE_CORS_ORIGINS",
@@ -150,6 +157,7 @@ export const serveConfigSchema = z.object({
   githubWebhookSecret: optionalSecret,
   gitlabWebhookToken: optionalSecret,
   argocdWebhookToken: optionalSecret,
+  faroApiKey: optionalSecret,
   corsOrigins: z
     .string()
     .default("")

@@ -1,10 +1,12 @@
 import type { AddressInfo } from "node:net";
 import { createDb, type DbHandle } from "@faultline/db";
 import {
+  createFaroHandler,
   createOtlpGrpcServer,
   createOtlpHttpServer,
   DetectionRunner,
   IngestPipeline,
+  isFaroCollectPath,
   type OtlpGrpcServer,
   type OtlpHttpServer,
 } from "@faultline/ingest";
@@ -83,6 +85,23 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
       cors,
       logger: ingestLogger,
     });
+    // Browser signals (Faro) share the OTLP port and feed the same pipeline as backend spans.
+    const browserSink = pipeline;
+    otlpHttp.handler.route(
+      isFaroCollectPath,
+      createFaroHandler({
+        sink: {
+          exportSpans: async (spans) => {
+            const outcome = await browserSink.exportSpans(spans);
+            return { rejected: outcome.status === "accepted" ? outcome.rejectedSpans : spans.length };
+          },
+          isOverloaded: () => browserSink.isOverloaded(),
+        },
+        apiKey: config.faroApiKey ?? null,
+        allowedOrigins: config.corsOrigins,
+        logger: ingestLogger,
+      }),
+    );
     const otlpHttpPort = await otlpHttp.listen(config.otlpPort, config.host);
     otlpGrpc = createOtlpGrpcServer({
       sink: pipeline,

@@ -18,6 +18,7 @@ describeEachDatabase("createDb", ({ handle }) => {
       "incident_events",
       "incident_suspects",
       "incidents",
+      "ingest_receipts",
       "series",
       "series_buckets",
       "service_instance_versions",
