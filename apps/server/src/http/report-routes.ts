@@ -1,5 +1,12 @@
-import { buildCorrelationReport, type CorrelationReport } from "@faultline/core";
+import {
+  buildCorrelationReport,
+  type CorrelationReport,
+  correlationCsvFileName,
+  renderCorrelationReportCsv,
+  renderCorrelationReportMarkdown,
+} from "@faultline/core";
 import { type DbHandle, listChangeEvents, listIncidents } from "@faultline/db";
+import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import type { ApiApp } from "./health-routes.ts";
 
@@ -53,7 +60,11 @@ export async function loadCorrelationReport(
   });
 }
 
-/** `GET /api/v1/reports/correlation` per the design's contract. */
+/**
+ * `GET /api/v1/reports/correlation` per the design's contract: JSON by default, `format=md` as
+ * `text/markdown` and `format=csv` as a `text/csv` attachment. The renderings escape every stored text;
+ * `nosniff` also stops a browser from guessing HTML from a Markdown or CSV body.
+ */
 export function registerReportRoutes(app: ApiApp, deps: { db: () => DbHandle }): void {
   app.get("/api/v1/reports/correlation", async (request, reply) => {
     const parsed = correlationQuery.safeParse(request.query);
@@ -63,11 +74,54 @@ export function registerReportRoutes(app: ApiApp, deps: { db: () => DbHandle }):
         issues: parsed.error.issues.map((issue) => `${issue.path.join(".") || "query"}: ${issue.message}`),
       });
     }
-    const report = await loadCorrelationReport(deps.db(), {
+    let db: DbHandle;
+    try {
+      db = deps.db();
+    } catch {
+      // The API listens before the database has opened and migrated; say so instead of a 500.
+      return reply.code(503).header("Retry-After", "1").send({ error: "starting up, retry shortly" });
+    }
+    const report = await loadCorrelationReport(db, {
       environment: parsed.data.environment,
       fromMs: Date.parse(parsed.data.from),
       toMs: Date.parse(parsed.data.to),
     });
-    return report;
+    return sendCorrelationReport(reply, report, parsed.data.format);
   });
+}
+
+/** Sends a report in the asked format, with the content type (and file name) each format needs. */
+function sendCorrelationReport(
+  reply: FastifyReply,
+  report: CorrelationReport,
+  format: CorrelationFormat,
+): FastifyReply | CorrelationReport {
+  switch (format) {
+    case "md":
+      return reply
+        .type("text/markdown; charset=utf-8")
+        .header("X-Content-Type-Options", "nosniff")
+        .send(renderCorrelationReportMarkdown(report));
+    case "csv":
+      return reply
+        .type("text/csv; charset=utf-8")
+        .header("X-Content-Type-Options", "nosniff")
+        .header("Content-Disposition", `attachment; filename="${correlationCsvFileName(report)}"`)
+        .send(renderCorrelationReportCsv(report));
+    case "json":
+      return report;
+  }
+}
+
+/** The output formats `format=` and `faultline report --format` accept. */
+export type CorrelationFormat = z.output<typeof correlationQuery>["format"];
+
+/**
+ * The report as text in one of the formats, for `faultline report`: the same bytes the API sends,
+ * with JSON pretty-printed for people reading a terminal.
+ */
+export function formatCorrelationReport(report: CorrelationReport, format: CorrelationFormat): string {
+  if (format === "md") return renderCorrelationReportMarkdown(report);
+  if (format === "csv") return renderCorrelationReportCsv(report);
+  return `${JSON.stringify(report, null, 2)}\n`;
 }
