@@ -84,6 +84,8 @@ class SignalState {
 interface IncidentState extends IncidentSnapshot {
   /** Signal keys that alarmed into this incident, and whether each is still alarmed. */
   members: Map<string, boolean>;
+  /** Onset of each member signal's first alarm in this incident, by signal key. */
+  memberOnsets: Map<string, number>;
   userRegisters: SketchBins;
   lastActiveMs: number;
 }
@@ -436,7 +438,7 @@ export class DetectionEngine {
     while (onset < alarmStart) {
       const slot = this.slotOf(onset);
       const expected = (state.spans[slot] ?? 0) * p0;
-      if ((state.errors[slot] ?? 0) > Math.max(1, expected + 2 * Math.sqrt(expected))) break;
+      if (poissonUpperTail(state.errors[slot] ?? 0, expected) < 0.01) break;
       onset += stepMs;
     }
     return onset;
@@ -498,6 +500,7 @@ export class DetectionEngine {
     state.lowStreak = 0;
     state.slowStreak = 0;
     target.members.set(key, true);
+    if (!target.memberOnsets.has(key)) target.memberOnsets.set(key, onsetMs);
     if (!target.services.includes(state.service)) {
       target.services.push(state.service);
       if (target.members.size > 1) {
@@ -515,6 +518,9 @@ export class DetectionEngine {
 
   /** Moves everything of `from` into `into` and forgets `from` (reported through `removedIncidentIds`). */
   private merge(from: IncidentState, into: IncidentState): void {
+    for (const [key, onset] of from.memberOnsets) {
+      into.memberOnsets.set(key, Math.min(onset, into.memberOnsets.get(key) ?? onset));
+    }
     for (const [key, alarmed] of from.members) {
       into.members.set(key, alarmed);
       const state = this.signals.get(key);
@@ -574,6 +580,7 @@ export class DetectionEngine {
       ],
       revision: 0,
       members: new Map(),
+      memberOnsets: new Map(),
       userRegisters: emptySketchBins(),
       lastActiveMs: detectedAtMs,
     };
@@ -737,9 +744,15 @@ export class DetectionEngine {
   }
 
   private rank(incident: IncidentState): void {
+    // Attribution measures time from the root service's own onset: the first of its signals to fail.
+    // Callers' alarms may start a little earlier on noise, and must not push a real cause "after onset".
+    let rootOnset = Number.POSITIVE_INFINITY;
+    for (const [key, onset] of incident.memberOnsets) {
+      if (this.signals.get(key)?.service === incident.rootService) rootOnset = Math.min(rootOnset, onset);
+    }
     const evidence: IncidentEvidence = {
       environment: incident.environment,
-      startedAtMs: incident.startedAtMs,
+      startedAtMs: Number.isFinite(rootOnset) ? rootOnset : incident.startedAtMs,
       endedAtMs: incident.endedAtMs,
       rootService: incident.rootService,
       services: incident.services,
@@ -860,6 +873,19 @@ function snapshotOf(incident: IncidentState): IncidentSnapshot {
     events: incident.events.map((event) => ({ ...event })),
     revision: incident.revision,
   };
+}
+
+/** P(X ≥ k) for X ~ Poisson(λ); exact summation, fine for the small counts of one bucket. */
+function poissonUpperTail(k: number, lambda: number): number {
+  if (k <= 0) return 1;
+  if (lambda <= 0) return 0;
+  let term = Math.exp(-lambda);
+  let below = term;
+  for (let i = 1; i < k; i += 1) {
+    term *= lambda / i;
+    below += term;
+  }
+  return Math.max(0, 1 - below);
 }
 
 function severityOf(users: number, services: number): Severity {
