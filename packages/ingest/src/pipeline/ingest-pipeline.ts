@@ -211,7 +211,10 @@ export class IngestPipeline implements TraceSink {
         settle,
       });
       this.pendingSpans += decoded.spans.length;
-      this.flushing ??= this.flushQueue();
+      // Start the commit on the next turn, not now: requests whose bodies arrived in the same I/O
+      // phase then join it. Started at once, the first request would commit alone, and on PGlite
+      // (which holds the event loop for a whole transaction) every request became its own commit.
+      this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushQueue());
     });
   }
 

@@ -1,0 +1,154 @@
+/**
+ * The server under test for the ingest benchmark and the durability tests, run as a child process so
+ * that the load generator does not share its event loop.
+ *
+ *   node --import tsx packages/ingest/bench/bench-server.ts --decoder hand|baseline
+ *     (--data-dir DIR | --database-url URL) [--max-pending-spans N] [--crash-after-commits N]
+ *
+ * `hand` is what `faultline serve` runs on its OTLP/HTTP port: createOtlpHttpServer → IngestPipeline
+ * (hand-written decoders → aggregateSpans → group commit). `baseline` is the same server and pipeline
+ * with decoding done the straightforward way: protobufjs decodes the whole message with the official
+ * definitions, the reference normalizer turns it into spans, and `exportSpans` takes them from there
+ * (keyed by the body's SHA-256, like the hand path, so retries are deduplicated the same way).
+ *
+ * Stdout carries JSON lines (the same start-up lines as `faultline serve`). Stdin takes commands:
+ * `report` prints the stored span totals and pipeline stats; `exit` closes cleanly (so a `--cpu-prof`
+ * profile gets written).
+ */
+import { createHash } from "node:crypto";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { createDb, readSeriesRange } from "@faultline/db";
+import { defaultDecodeLimits } from "@faultline/otlp";
+import { ExportTraceServiceRequestType } from "../../otlp/test-support/otlp-proto-root.ts";
+import { normalizeReference } from "../../otlp/test-support/reference-normalizer.ts";
+import { IngestPipeline } from "../src/pipeline/ingest-pipeline.ts";
+import type { IngestLogger } from "../src/receivers/ingest-logger.ts";
+import { createOtlpHttpServer } from "../src/receivers/otlp-http-server.ts";
+import type { ExportOutcome, TraceSink } from "../src/receivers/trace-sink.ts";
+
+const { values } = parseArgs({
+  options: {
+    decoder: { type: "string", default: "hand" },
+    "data-dir": { type: "string" },
+    "database-url": { type: "string" },
+    "max-pending-spans": { type: "string" },
+    "crash-after-commits": { type: "string" },
+    port: { type: "string", default: "0" },
+  },
+});
+
+const emit = (line: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+};
+const stderrLogger: IngestLogger = {
+  debug: () => {},
+  info: () => {},
+  warn: (obj, msg) => process.stderr.write(`${JSON.stringify({ level: "warn", msg, ...obj })}\n`),
+  error: (obj, msg) =>
+    process.stderr.write(
+      `${JSON.stringify({ level: "error", msg, err: String(Reflect.get(obj, "err")) })}\n`,
+    ),
+};
+
+const decoder = values.decoder;
+if (decoder !== "hand" && decoder !== "baseline") throw new Error(`unknown --decoder ${decoder}`);
+const databaseUrl = values["database-url"];
+const dataDir = values["data-dir"];
+if (!databaseUrl && !dataDir) throw new Error("pass --data-dir or --database-url");
+
+const db = await createDb(databaseUrl ? { databaseUrl } : { dataDir });
+emit({ msg: "database ready", engine: db.engine });
+
+const crashAfterCommits = values["crash-after-commits"] ? Number(values["crash-after-commits"]) : null;
+let commits = 0;
+/** What the commits wrote, to tell how much storage work each span costs. */
+const written = { seriesBuckets: 0, edges: 0, exemplars: 0, instanceVersions: 0 };
+const pipeline = new IngestPipeline({
+  db,
+  logger: stderrLogger,
+  ...(values["max-pending-spans"] ? { maxPendingSpans: Number(values["max-pending-spans"]) } : {}),
+  onCommitted: (batch) => {
+    commits += 1;
+    written.seriesBuckets += batch.seriesBuckets.length;
+    written.edges += batch.edges.length;
+    written.exemplars += batch.exemplars.length;
+    written.instanceVersions += batch.instanceVersions.length;
+    // onCommitted runs synchronously right after the transaction committed and before any response
+    // is written, so dying here is the worst moment for exactly-once: durable, but never acknowledged.
+    if (crashAfterCommits !== null && commits >= crashAfterCommits) {
+      emit({ msg: "crashing after commit", commits });
+      process.kill(process.pid, "SIGKILL");
+    }
+  },
+});
+
+const baselineSink: TraceSink = {
+  isOverloaded: () => pipeline.isOverloaded(),
+  async exportTraces({ body, encoding }): Promise<ExportOutcome> {
+    if (encoding !== "proto") return { status: "invalid", message: "the baseline only decodes protobuf" };
+    let decoded: ReturnType<typeof normalizeReference>;
+    try {
+      decoded = normalizeReference(ExportTraceServiceRequestType.decode(body), defaultDecodeLimits);
+    } catch (error) {
+      return { status: "invalid", message: (error as Error).message };
+    }
+    const key = createHash("sha256").update(body).digest("hex");
+    return pipeline.exportSpans(decoded.spans, key);
+  },
+};
+
+const http = createOtlpHttpServer({
+  sink: decoder === "hand" ? pipeline : baselineSink,
+  bearerToken: null,
+  cors: null,
+  logger: stderrLogger,
+});
+const port = await http.listen(Number(values.port), "127.0.0.1");
+emit({ msg: "OTLP receivers listening", otlpHttp: `http://127.0.0.1:${port}/v1/traces`, decoder });
+
+async function report(): Promise<void> {
+  const nowMs = Date.now();
+  // The hourly rollup through the series reader (what the API serves), and the raw 10 s buckets
+  // summed in SQL: both must hold every accepted span exactly once.
+  const hourly = await readSeriesRange(db, {
+    environment: "production",
+    stepSeconds: 3600,
+    fromMs: nowMs - 8 * 24 * 3_600_000,
+    toMs: nowMs + 3_600_000,
+  });
+  let seriesTotal = 0;
+  for (const series of hourly) for (const point of series.points) seriesTotal += point.spans;
+  const [raw] = await db.query<{ spans: string | number | null }>(
+    "SELECT sum(spans) AS spans FROM series_buckets WHERE step_seconds = 10",
+  );
+  emit({
+    msg: "report",
+    seriesTotal,
+    seriesCount: hourly.length,
+    rawTotal: Number(raw?.spans ?? 0),
+    stats: pipeline.stats,
+    written,
+  });
+}
+
+let exiting = false;
+async function exit(): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  await http.close(2_000);
+  await pipeline.close();
+  await db.close();
+  emit({ msg: "closed" });
+  process.exit(0);
+}
+
+createInterface({ input: process.stdin }).on("line", (line) => {
+  const command = line.trim();
+  if (command === "report")
+    void report().catch((error: unknown) => emit({ msg: "error", error: String(error) }));
+  else if (command === "exit") void exit();
+});
+// The parent going away closes stdin: leave too, instead of lingering as an orphan.
+process.stdin.on("end", () => void exit());
+process.on("SIGTERM", () => void exit());

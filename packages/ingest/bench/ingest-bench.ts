@@ -1,0 +1,199 @@
+/**
+ * End-to-end ingest throughput: `npm run bench:ingest`.
+ *
+ * The server under test (bench-server.ts) runs in a child process; this process pre-generates and
+ * pre-encodes a realistic messaging workload (messaging-workload.ts), then drives the child over
+ * loopback with a fixed number of requests in flight. Throughput is spans of the timed requests over
+ * the time from the first send to the last 2xx, and a 2xx means the spans are durably committed. Each
+ * cell (encoding × storage × decoder) gets a fresh database and a fresh child; the first requests of a
+ * cell warm the child up (JIT, caches) and are not timed. After each cell the child reports what it
+ * stored, which must equal every span sent.
+ *
+ * Environment: BENCH_REQUESTS (timed + warm-up requests per cell, default 400), BENCH_CONCURRENCY
+ * (requests in flight, default 8), BENCH_PROFILE=DIR (write a --cpu-prof profile of every child there),
+ * BENCH_ONLY=proto,gzip,json,baseline and BENCH_STORAGE=pglite,postgres to run a subset.
+ */
+import { gzip } from "node:zlib";
+import { BenchServer } from "./bench-child.ts";
+import { generateWorkload, spansPerRequest, workloadSeriesCount } from "./messaging-workload.ts";
+import { type LoadRequest, type SendOptions, sendRequests } from "./otlp-load-client.ts";
+import {
+  createScratchPglite,
+  createScratchPostgres,
+  postgresReachable,
+  type ScratchStorage,
+} from "./scratch-storage.ts";
+
+type Variant = "proto" | "gzip" | "json" | "baseline";
+type Engine = "pglite" | "postgres";
+
+const requestCount = Number(process.env.BENCH_REQUESTS ?? 400);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const warmupRequests = Math.min(64, Math.floor(requestCount / 10));
+const profileDir = process.env.BENCH_PROFILE;
+const variants = (process.env.BENCH_ONLY ?? "proto,gzip,json,baseline").split(",") as Variant[];
+const engines = (process.env.BENCH_STORAGE ?? "pglite,postgres").split(",") as Engine[];
+
+const gzipAsync = (body: Uint8Array): Promise<Buffer> =>
+  new Promise((resolve, reject) => gzip(body, (error, out) => (error ? reject(error) : resolve(out))));
+
+const log = (text: string): void => {
+  process.stderr.write(`${text}\n`);
+};
+
+const generationStarted = performance.now();
+const workload = generateWorkload({
+  count: requestCount,
+  nowMs: Date.now(),
+  withJson: variants.includes("json"),
+});
+const bodies: Record<Variant, LoadRequest[]> = {
+  proto: workload.map((request) => ({ body: request.proto, spans: request.spans })),
+  baseline: workload.map((request) => ({ body: request.proto, spans: request.spans })),
+  json: workload.map((request) => ({ body: request.json ?? new Uint8Array(0), spans: request.spans })),
+  gzip: variants.includes("gzip")
+    ? await Promise.all(
+        workload.map(async (request) => ({ body: await gzipAsync(request.proto), spans: request.spans })),
+      )
+    : [],
+};
+const totalSpans = workload.reduce((sum, request) => sum + request.spans, 0);
+const averageBytes = (list: LoadRequest[]): number =>
+  list.length === 0 ? 0 : list.reduce((sum, request) => sum + request.body.length, 0) / totalSpans;
+log(
+  `workload: ${requestCount} requests × ${spansPerRequest} spans (${warmupRequests} warm-up), ` +
+    `${workloadSeriesCount} series; protobuf ${averageBytes(bodies.proto).toFixed(0)} B/span, ` +
+    `gzip ${averageBytes(bodies.gzip).toFixed(0)} B/span, JSON ${averageBytes(bodies.json).toFixed(0)} B/span; ` +
+    `generated in ${((performance.now() - generationStarted) / 1000).toFixed(1)} s; ` +
+    `concurrency ${concurrency}; node ${process.version}`,
+);
+
+interface CellResult {
+  variant: Variant;
+  engine: Engine;
+  spansPerSecond: number;
+  peakRssMiB: number;
+  stored: number;
+  sent: number;
+  overloaded: number;
+  initPeakRssMiB: number;
+  ok: boolean;
+}
+
+function sendOptions(variant: Variant, url: string): SendOptions {
+  return {
+    url,
+    contentType: variant === "json" ? "application/json" : "application/x-protobuf",
+    ...(variant === "gzip" ? { contentEncoding: "gzip" as const } : {}),
+    concurrency,
+    maxRetryDelayMs: 20,
+  };
+}
+
+async function runCell(variant: Variant, engine: Engine): Promise<CellResult> {
+  const storage: ScratchStorage =
+    engine === "pglite" ? await createScratchPglite() : await createScratchPostgres();
+  // A fresh PGlite data directory is created by initdb inside the WASM Postgres, which alone peaks near
+  // 850 MiB of RSS. That happens once per installation, so it is done by a throwaway child first and
+  // the measured child starts on the initialised directory, as a server restarting on its data does.
+  let initPeakRssMiB = 0;
+  if (engine === "pglite") {
+    const init = await BenchServer.start({ decoder: "hand", ...storage.location });
+    initPeakRssMiB = init.peakRssMiB();
+    await init.stop();
+  }
+  const server = await BenchServer.start({
+    decoder: variant === "baseline" ? "baseline" : "hand",
+    ...storage.location,
+    ...(profileDir ? { nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${profileDir}/${variant}-${engine}`] } : {}),
+  });
+  try {
+    const list = bodies[variant];
+    const options = sendOptions(variant, server.url);
+    const warmup = await sendRequests(list.slice(0, warmupRequests), options);
+    const timed = await sendRequests(list.slice(warmupRequests), options);
+    const timedSpans = list.slice(warmupRequests).reduce((sum, request) => sum + request.spans, 0);
+    const peakRssMiB = server.peakRssMiB();
+    const report = await server.report();
+    const failures =
+      [...warmup.acked, ...timed.acked].filter((acked) => !acked).length +
+      warmup.otherStatuses.length +
+      timed.otherStatuses.length;
+    log(`  ${variant}/${engine}: ${JSON.stringify({ stats: report.stats, written: report.written })}`);
+    const ok = failures === 0 && report.seriesTotal === totalSpans && report.rawTotal === totalSpans;
+    if (!ok) {
+      log(
+        `!!! MISMATCH ${variant}/${engine}: sent ${totalSpans} spans, series API total ${report.seriesTotal}, ` +
+          `raw buckets ${report.rawTotal}, unacknowledged/failed requests ${failures} ` +
+          `(statuses ${[...warmup.otherStatuses, ...timed.otherStatuses].join(",")}) !!!`,
+      );
+    }
+    return {
+      variant,
+      engine,
+      spansPerSecond: (timedSpans / timed.elapsedMs) * 1000,
+      peakRssMiB,
+      stored: report.seriesTotal,
+      sent: totalSpans,
+      overloaded: warmup.overloaded + timed.overloaded,
+      initPeakRssMiB,
+      ok,
+    };
+  } finally {
+    await server.stop();
+    await storage.drop();
+  }
+}
+
+const postgres = engines.includes("postgres") ? await postgresReachable() : { ok: true as const };
+if (!postgres.ok) log(`!!! SKIPPING PostgreSQL: ${postgres.reason}`);
+const results: CellResult[] = [];
+for (const engine of engines) {
+  if (engine === "postgres" && !postgres.ok) continue;
+  for (const variant of variants) {
+    const result = await runCell(variant, engine);
+    results.push(result);
+    log(`${variant}/${engine}: ${Math.round(result.spansPerSecond).toLocaleString("en-US")} spans/s`);
+  }
+}
+
+const labels: Record<Variant, string> = {
+  proto: "protobuf (hand decoder)",
+  gzip: "gzip protobuf (hand decoder)",
+  json: "OTLP/JSON (hand decoder)",
+  baseline: "protobuf (baseline: protobufjs)",
+};
+console.log("");
+console.log(
+  `${"encoding / pipeline".padEnd(34)}${"storage".padEnd(10)}${"spans/s".padStart(12)}${"peak RSS".padStart(12)}` +
+    `${"503s".padStart(7)}  stored = sent`,
+);
+for (const result of results) {
+  console.log(
+    `${labels[result.variant].padEnd(34)}${result.engine.padEnd(10)}` +
+      `${Math.round(result.spansPerSecond).toLocaleString("en-US").padStart(12)}` +
+      `${`${result.peakRssMiB.toFixed(0)} MiB`.padStart(12)}${String(result.overloaded).padStart(7)}  ` +
+      `${result.ok ? "yes" : `NO (${result.stored} of ${result.sent})`}`,
+  );
+}
+const initPeak = Math.max(0, ...results.map((result) => result.initPeakRssMiB));
+if (initPeak > 0)
+  console.log(
+    `(peak RSS of creating a fresh PGlite data directory, not included above: ${initPeak.toFixed(0)} MiB)`,
+  );
+const mismatches = results.filter((result) => !result.ok).length;
+if (mismatches > 0) console.log(`!!! ${mismatches} run(s) did not store exactly the spans sent !!!`);
+
+const pglite = (variant: Variant): CellResult | undefined =>
+  results.find((result) => result.variant === variant && result.engine === "pglite");
+const rate = (variant: Variant): number => Math.round(pglite(variant)?.spansPerSecond ?? 0);
+const ratio = rate("baseline") > 0 ? rate("proto") / rate("baseline") : 0;
+const rss = Math.max(
+  0,
+  ...results.filter((result) => result.engine === "pglite").map((result) => result.peakRssMiB),
+);
+console.log(
+  `ingest: proto ${rate("proto")} spans/s, gzip ${rate("gzip")} spans/s, json ${rate("json")} spans/s, ` +
+    `baseline ${rate("baseline")} spans/s, ratio ${ratio.toFixed(2)}, rss ${Math.round(rss)} MiB`,
+);
+if (mismatches > 0) process.exitCode = 1;
