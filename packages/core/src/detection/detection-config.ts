@@ -59,7 +59,7 @@ export const defaultDetectionConfig: DetectionConfig = {
   minLatencySpans: 20,
   reopenWindowMs: 5 * 60_000,
   attributionLookbackMs: 2 * 3_600_000,
-  attributionDecayMs: 20 * 60_000,
+  attributionDecayMs: 10 * 60_000,
   causeThreshold: 0.5,
   causeMargin: 0.15,
 };
