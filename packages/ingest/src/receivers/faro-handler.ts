@@ -1,10 +1,12 @@
 // Mounted on the OTLP/HTTP port through the handler's `route()` hook, in plain node:http like the
 // OTLP handler, so the body is read, decompressed and capped while it streams (413 mid-stream).
+
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { decodeFaroPayload, FaroDecodeError, type NormalizedSpan } from "@faultline/otlp";
 import { createApiKeyVerifier } from "./api-key-verifier.ts";
 import type { BrowserSignalSink } from "./browser-signal-sink.ts";
 import { type IngestLogger, silentLogger } from "./ingest-logger.ts";
+import { lingerThenClose } from "./linger-then-close.ts";
 import type { HttpRouteHandler } from "./otlp-http-handler.ts";
 import { type ContentCoding, readRequestBody } from "./read-request-body.ts";
 import { createTokenBucketLimiter } from "./token-bucket-rate-limiter.ts";
@@ -50,8 +52,6 @@ export interface FaroHandlerOptions {
 }
 
 const collectPath = /^\/collect(?:\/([\w-]{1,128}))?\/?$/;
-const maxLingerBytes = 8 * 1024 * 1024;
-const lingerMs = 5_000;
 
 /**
  * Whether a path is Faro's: `/collect` or `/collect/<appKey>`. The SDK's tracing leaves exactly these
@@ -248,35 +248,4 @@ function parseContentEncoding(header: string | undefined): ContentCoding[] | nul
 
 function singleHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? undefined : value;
-}
-
-/**
- * After answering before the body was read, drain a bounded amount so an ordinary client finishes
- * writing and sees the answer instead of a reset; past the budget or the time, close the connection.
- */
-function lingerThenClose(req: IncomingMessage, res: ServerResponse): void {
-  if (req.complete || req.destroyed) return;
-  let seen = 0;
-  const close = (): void => {
-    cleanup();
-    if (res.writableFinished) req.destroy();
-    else res.once("finish", () => req.destroy());
-  };
-  const onData = (chunk: Buffer): void => {
-    seen += chunk.length;
-    if (seen > maxLingerBytes) close();
-  };
-  const timer = setTimeout(close, lingerMs);
-  timer.unref();
-  const cleanup = (): void => {
-    clearTimeout(timer);
-    req.off("data", onData);
-    req.off("end", cleanup);
-    req.off("close", cleanup);
-  };
-  req.on("data", onData);
-  req.on("end", cleanup);
-  req.on("close", cleanup);
-  req.on("error", () => {});
-  req.resume();
 }

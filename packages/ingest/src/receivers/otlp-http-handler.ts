@@ -2,10 +2,12 @@
 // through it), it needs exact control over when the body is read, decompressed and abandoned (413
 // mid-stream, overload answered before buffering), and a framework would add routing, body parsing
 // and per-request allocations we would then have to bypass. A later benchmark measures this handler.
+
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { encodeExportTraceResponse, encodeRpcStatus } from "@faultline/otlp";
 import { createBearerTokenVerifier } from "./bearer-token-verifier.ts";
 import { type IngestLogger, silentLogger } from "./ingest-logger.ts";
+import { lingerThenClose } from "./linger-then-close.ts";
 import { type ContentCoding, readRequestBody } from "./read-request-body.ts";
 import type { TraceEncoding, TraceSink } from "./trace-sink.ts";
 import { partialSuccessOf, truncateMessage } from "./truncate-message.ts";
@@ -73,10 +75,6 @@ const RPC_CODE: Record<number, number> = {
   503: 14, // UNAVAILABLE
 };
 
-// After an early answer, keep reading (and discarding) this much of the unread body before closing,
-// so an ordinary client finishes writing and sees our status instead of a connection reset.
-const LINGER_BYTES = 8 * 1024 * 1024;
-const LINGER_MS = 5_000;
 const MAX_RETRY_AFTER_SECONDS = 60;
 
 const DEFAULT_ALLOWED_HEADERS = ["content-type", "content-encoding", "authorization", "x-requested-with"];
@@ -242,40 +240,6 @@ function sendStatus(
   headers: Record<string, string>,
 ): void {
   send(res, status, encoding, encodeRpcStatus({ code: RPC_CODE[status] ?? 2, message }, encoding), headers);
-}
-
-/**
- * After answering before the body was fully read, drain (and discard) a bounded amount of it so the
- * client can finish writing and read our answer; past the budget, close the connection. Memory stays
- * flat either way since nothing is kept.
- */
-function lingerThenClose(req: IncomingMessage, res: ServerResponse): void {
-  if (req.complete || req.destroyed) return;
-  let seen = 0;
-  const close = (): void => {
-    cleanup();
-    // Destroying before our answer is flushed would lose it; wait for it when it is still queued.
-    if (res.writableFinished) req.destroy();
-    else res.once("finish", () => req.destroy());
-  };
-  const onData = (chunk: Buffer): void => {
-    seen += chunk.length;
-    if (seen > LINGER_BYTES) close();
-  };
-  const timer = setTimeout(close, LINGER_MS);
-  timer.unref();
-  const cleanup = (): void => {
-    clearTimeout(timer);
-    req.off("data", onData);
-    req.off("end", cleanup);
-    req.off("close", cleanup);
-  };
-  req.on("data", onData);
-  req.on("end", cleanup);
-  req.on("close", cleanup);
-  // A reset client makes the request emit "error"; nothing is left to answer.
-  req.on("error", () => {});
-  req.resume();
 }
 
 /** The media type of `Content-Type`, parameters (charset…) ignored, case-insensitive. */
