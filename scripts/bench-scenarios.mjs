@@ -75,11 +75,33 @@ const child = spawn(
   { stdio: ["ignore", "pipe", "inherit"] },
 );
 let scoreLine = "";
+let spansSent = 0;
+const environments = new Set();
 createInterface({ input: child.stdout }).on("line", (line) => {
+  const sent = /^\s*sent ([\d,]+) spans/.exec(line);
+  if (sent?.[1]) spansSent += Number(sent[1].replaceAll(",", ""));
+  const environment = /env=(\S+)/.exec(line);
+  if (environment?.[1]) environments.add(environment[1]);
   if (line.startsWith("score:")) scoreLine = line;
   else console.log(line);
 });
 const code = await new Promise((resolve) => child.once("exit", resolve));
+// Every acknowledged span must be counted exactly once in the series API (hourly rollups, all time).
+let stored = 0;
+for (const environment of environments) {
+  const query = new URLSearchParams({
+    environment,
+    from: new Date(Date.now() - 7 * 86_400_000).toISOString(),
+    to: new Date(Date.now() + 3_600_000).toISOString(),
+    step: "1h",
+  });
+  const response = await fetch(`${urls.api}/api/v1/series?${query}`);
+  const body = await response.json();
+  for (const series of body.series ?? []) for (const point of series.points) stored += point.spans;
+}
+console.log(
+  `series total ${stored.toLocaleString("en")} spans, replay sent ${spansSent.toLocaleString("en")}: ${stored === spansSent ? "equal" : "MISMATCH"}`,
+);
 stop();
 if (scoreLine) console.log(scoreLine);
 process.exit(code ?? 1);
