@@ -1,0 +1,18 @@
+export {
+  type ConnectedPlatform,
+  createPlatform,
+  type DemoTarget,
+  type PlatformSetup,
+} from "./create-platform.ts";
+export { buildStory, type ChangeReport, type Story, type StoryName, storyNames } from "./demo-stories.ts";
+export { FaroReporter } from "./faro-reporter.ts";
+export {
+  type BrokerMessage,
+  InMemoryBroker,
+  type MessageBroker,
+  type MessageHandler,
+} from "./message-broker.ts";
+export { type Fault, MessagingPlatform } from "./messaging-platform.ts";
+export { type ReplayOptions, type ReplayResult, replayStory } from "./replay-story.ts";
+export { postChange, runTimeline, scheduleStory, type TimedStep } from "./run-timeline.ts";
+export { ServiceTelemetry } from "./service-telemetry.ts";
