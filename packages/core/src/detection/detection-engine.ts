@@ -1,7 +1,5 @@
 import { estimateDistinctUsers } from "../estimate-distinct-users.ts";
-import { addLatencyBinsInto } from "../merge-latency-bins.ts";
 import { maxUserRegistersInto } from "../merge-user-registers.ts";
-import { quantileFromLatencyBins } from "../quantile-from-latency-bins.ts";
 import { emptySketchBins, type SketchBins } from "../sketch-bins.ts";
 import { alternativeErrorRate, baselineErrorRate, binomialCusumStep } from "./binomial-cusum.ts";
 import { type DetectionConfig, defaultDetectionConfig } from "./detection-config.ts";
@@ -13,6 +11,7 @@ import type {
   SeriesObservation,
   Severity,
 } from "./detection-types.ts";
+import { LatencyBinCounts } from "./latency-bin-counts.ts";
 import { type IncidentEvidence, rankSuspects } from "./rank-suspects.ts";
 
 const sep = "\u001f";
@@ -21,21 +20,90 @@ const mergeWindowMs = 5 * 60_000;
 /** How long after onset the root service is (re)judged, ms. */
 const rootWindowMs = 10 * 60_000;
 
-/** What one signal (environment, service, operation, kind — all versions together) saw in one bucket. */
-interface SignalBucket {
-  spans: number;
-  errors: number;
-  latencyBins: SketchBins;
-  userRegisters: SketchBins;
+/**
+ * What one signal (environment, service, operation, kind — all versions together) saw in one open
+ * bucket, summed as data arrives: counts; latency bins in numeric form (read from the caller's sketches
+ * once the bucket has enough spans for the latency detector, else kept by reference and read only if a
+ * detector asks); the caller's user-register sketches by reference (read only if the signal is alarmed
+ * when the bucket closes). Pooled: closing a bucket returns its entries, so steady state allocates
+ * nothing per series and bucket.
+ */
+class SignalBucket {
+  state: SignalState;
+  bucketStartMs = 0;
+  spans = 0;
+  errors = 0;
+  readonly latency = new LatencyBinCounts();
+  /** Latency sketches not read into `latency` yet, in arrival order. */
+  readonly unreadLatencyBins: SketchBins[] = [];
+  readonly userRegisters: SketchBins[] = [];
+  /** The bucket's p95 once computed; undefined until then. */
+  p95: number | null | undefined = undefined;
+
+  constructor(state: SignalState) {
+    this.state = state;
+  }
+}
+
+/** Spans and errors of one service version per bucket, in a ring like the signals'. */
+class VersionRing {
+  readonly spans: Float64Array;
+  readonly errors: Float64Array;
+  /** Start of the bucket whose counts each slot holds (NaN: none); see `DetectionEngine.slotStamps`. */
+  readonly stamps: Float64Array;
+  /** Counts of open buckets, by bucket start (usually one or two open buckets). */
+  readonly pending: { bucketStartMs: number; spans: number; errors: number }[] = [];
+  /** Whether a closed bucket held data for this version (before that, attribution does not see it). */
+  registered = false;
+
+  constructor(
+    readonly service: ServiceState,
+    readonly version: string,
+    capacity: number,
+  ) {
+    this.spans = new Float64Array(capacity);
+    this.errors = new Float64Array(capacity);
+    this.stamps = new Float64Array(capacity).fill(Number.NaN);
+  }
+}
+
+/** Per (environment, service): its signals and version rings. */
+class ServiceState {
+  /** operation → span kind → signal (also signals whose first bucket is still open). */
+  readonly signals = new Map<string, Map<string, SignalState>>();
+  /** Every version seen, by version ("" for none). */
+  readonly rings = new Map<string, VersionRing>();
+  /** Versions with data in a closed bucket, in the order their first bucket closed. */
+  readonly versions: VersionRing[] = [];
 }
 
 interface OpenBucket {
-  signals: Map<
-    string,
-    SignalBucket & { environment: string; service: string; operation: string; kind: string }
-  >;
-  versions: Map<string, { spans: number; errors: number }>;
+  /** Signals with data in this bucket, in order of first arrival. */
+  signals: SignalBucket[];
+  /** Version rings with data in this bucket, in order of first arrival. */
+  versions: VersionRing[];
   edges: EdgeObservation[];
+}
+
+/** The edges of one recent closed bucket, with its call edges indexed by environment and caller. */
+interface EdgeBucket {
+  bucketStartMs: number;
+  edges: readonly EdgeObservation[];
+  /** environment → caller → positions of its call edges in `edges`, ascending; built when first needed. */
+  callsBySource: Map<string, Map<string, number[]>> | null;
+}
+
+/** service → peer → start of the last bucket an edge between them was seen in. */
+type Adjacency = Map<string, Map<string, number>>;
+
+/** The recent graph of one environment, maintained as buckets close (no rescans of edge lists). */
+interface EnvironmentGraph {
+  /** Call edges, both directions. */
+  calls: Adjacency;
+  /** Service → destinations it publishes to or consumes from. */
+  destinations: Adjacency;
+  /** Destination → services publishing to it or consuming from it. */
+  clients: Adjacency;
 }
 
 type AlarmState = {
@@ -54,7 +122,8 @@ class SignalState {
   baselineSpans = 0;
   baselineErrors = 0;
   baselineSlots = 0;
-  firstSeenMs: number;
+  /** Start of the first closed bucket with data (NaN while that bucket is still open). */
+  firstSeenMs = Number.NaN;
   lastBucketMs = Number.NaN;
   cusum = 0;
   runStartMs: number | null = null;
@@ -65,19 +134,24 @@ class SignalState {
   slowStartMs: number | null = null;
   baseP95: number | null = null;
   alarm: AlarmState | null = null;
+  /** Whether a closed bucket held data for it: only then is it judged (every bucket from then on). */
+  registered = false;
+  /** This signal's entries in open buckets. */
+  readonly open: SignalBucket[] = [];
+  /** Its entry in the bucket being closed, if it had data there. */
+  closing: SignalBucket | undefined = undefined;
 
   constructor(
+    readonly key: string,
     readonly environment: string,
     readonly service: string,
     readonly operation: string,
     readonly kind: string,
     capacity: number,
-    firstSeenMs: number,
   ) {
     this.spans = new Float64Array(capacity);
     this.errors = new Float64Array(capacity);
     this.inBaseline = new Uint8Array(capacity);
-    this.firstSeenMs = firstSeenMs;
   }
 }
 
@@ -101,29 +175,46 @@ interface IncidentState extends IncidentSnapshot {
  * services connected in the call/messaging graph while overlapping in time form one incident; the root
  * service is the failing one whose errors no failing callee explains. Suspects are ranked by
  * {@link rankSuspects} whenever an incident changes.
+ *
+ * Cost per closed bucket is a few arithmetic steps per signal: counts are summed into pooled per-signal
+ * entries as data arrives, a bucket's p95 is read from the caller's sketches only when a detector needs
+ * it, and the graph is kept as adjacency with last-seen times instead of rescanning recent edges.
  */
 export class DetectionEngine {
   private readonly config: DetectionConfig;
   private readonly capacity: number;
   private readonly open = new Map<number, OpenBucket>();
+  /** Judged signals by key, in the order they were first judged. */
   private readonly signals = new Map<string, SignalState>();
-  /** environment␟service␟version → ring of [spans, errors] per bucket. */
-  private readonly versionRings = new Map<
-    string,
-    { spans: Float64Array; errors: Float64Array; lastMs: number }
-  >();
-  /** Recent closed buckets' edges, oldest first, for grouping, roots and attribution. */
-  private readonly recentEdges: { bucketStartMs: number; edges: EdgeObservation[] }[] = [];
+  /** The same, as an array for the per-bucket loop. */
+  private readonly signalList: SignalState[] = [];
+  /** environment → service → its state. */
+  private readonly services = new Map<string, Map<string, ServiceState>>();
+  /**
+   * Start of the last closed bucket that used each ring slot (NaN: none). A version ring's slot reads
+   * as its counts only when stamped with that same bucket, else as zero: versions without data in a
+   * closed bucket need no write.
+   */
+  private readonly slotStamps: Float64Array;
+  /** Recent closed buckets' call edges, oldest first, for roots. */
+  private readonly recentEdges: EdgeBucket[] = [];
+  /** The recent graph per environment, for grouping and attribution. */
+  private readonly graphs = new Map<string, EnvironmentGraph>();
+  /** Edges seen at or after this bucket start are recent (the window `recentEdges` keeps). */
+  private edgeHorizonMs = Number.NEGATIVE_INFINITY;
   private readonly incidents = new Map<string, IncidentState>();
   private readonly changes = new Map<string, ChangeCandidate>();
   private maxEventMs = Number.NEGATIVE_INFINITY;
   private closedUpToMs = Number.NEGATIVE_INFINITY;
   private readonly changed = new Set<string>();
   private readonly removed = new Set<string>();
+  private readonly freeSignalBuckets: SignalBucket[] = [];
+  private readonly freeOpenBuckets: OpenBucket[] = [];
 
   constructor(config: Partial<DetectionConfig> = {}) {
     this.config = { ...defaultDetectionConfig, ...config };
     this.capacity = this.config.baselineBuckets + 1;
+    this.slotStamps = new Float64Array(this.capacity).fill(Number.NaN);
   }
 
   /** The end of the last closed bucket (event time), or -Infinity before the first. */
@@ -131,39 +222,76 @@ export class DetectionEngine {
     return this.closedUpToMs;
   }
 
-  /** Adds aggregates; data for buckets already closed is ignored by detection (it is still stored). */
+  /**
+   * Adds aggregates; data for buckets already closed is ignored by detection (it is still stored).
+   * Latency bins of a series with enough spans for the latency detector are read here (reading string
+   * keys of dictionary-mode sketches is the costly part of detection per series), so closing a bucket
+   * only walks numbers. Other sketches — user registers, and the latency bins of quiet series, which
+   * detection rarely needs — are kept by reference until their bucket closes, so callers must not change
+   * them after passing them in.
+   */
   observe(series: readonly SeriesObservation[], edges: readonly EdgeObservation[]): void {
     const { stepMs } = this.config;
+    let bucket: OpenBucket | undefined;
+    let bucketStartMs = Number.NaN;
     for (const observation of series) {
-      if (observation.bucketStartMs + stepMs <= this.closedUpToMs) continue;
-      const bucket = this.openBucket(observation.bucketStartMs);
-      const key = `${observation.environment}${sep}${observation.service}${sep}${observation.operation}${sep}${observation.spanKind}`;
-      let signal = bucket.signals.get(key);
-      if (!signal) {
-        signal = {
-          environment: observation.environment,
-          service: observation.service,
-          operation: observation.operation,
-          kind: observation.spanKind,
-          spans: 0,
-          errors: 0,
-          latencyBins: emptySketchBins(),
-          userRegisters: emptySketchBins(),
-        };
-        bucket.signals.set(key, signal);
+      const start = observation.bucketStartMs;
+      if (start + stepMs <= this.closedUpToMs) continue;
+      if (start !== bucketStartMs) {
+        bucket = this.openBucket(start);
+        bucketStartMs = start;
       }
-      signal.spans += observation.spans;
-      signal.errors += observation.errors;
-      addLatencyBinsInto(signal.latencyBins, observation.latencyBins);
-      maxUserRegistersInto(signal.userRegisters, observation.userRegisters);
-      const versionKey = `${observation.environment}${sep}${observation.service}${sep}${observation.version ?? ""}`;
-      const version = bucket.versions.get(versionKey);
-      if (version) {
-        version.spans += observation.spans;
-        version.errors += observation.errors;
-      } else bucket.versions.set(versionKey, { spans: observation.spans, errors: observation.errors });
-      if (observation.bucketStartMs + stepMs > this.maxEventMs)
-        this.maxEventMs = observation.bucketStartMs + stepMs;
+      const service = this.serviceState(observation.environment, observation.service);
+      const state = this.signalState(service, observation);
+      let entry: SignalBucket | undefined;
+      for (const candidate of state.open) {
+        if (candidate.bucketStartMs === start) {
+          entry = candidate;
+          break;
+        }
+      }
+      if (!entry) {
+        entry = this.freeSignalBuckets.pop() ?? new SignalBucket(state);
+        entry.state = state;
+        entry.bucketStartMs = start;
+        entry.spans = 0;
+        entry.errors = 0;
+        entry.p95 = undefined;
+        state.open.push(entry);
+        bucket?.signals.push(entry);
+      }
+      entry.spans += observation.spans;
+      entry.errors += observation.errors;
+      entry.unreadLatencyBins.push(observation.latencyBins);
+      entry.p95 = undefined;
+      if (entry.spans >= this.config.minLatencySpans) {
+        // The latency detector will want this bucket's p95: take it now, while the bins are in cache
+        // (another observation of the same signal and bucket, e.g. a second version, takes it again).
+        readLatency(entry);
+        entry.p95 = entry.latency.quantile(0.95);
+      }
+      if (!isEmpty(observation.userRegisters)) entry.userRegisters.push(observation.userRegisters);
+      const version = observation.version ?? "";
+      let ring = service.rings.get(version);
+      if (!ring) {
+        ring = new VersionRing(service, version, this.capacity);
+        service.rings.set(version, ring);
+      }
+      let counts: VersionRing["pending"][number] | undefined;
+      for (const candidate of ring.pending) {
+        if (candidate.bucketStartMs === start) {
+          counts = candidate;
+          break;
+        }
+      }
+      if (counts) {
+        counts.spans += observation.spans;
+        counts.errors += observation.errors;
+      } else {
+        ring.pending.push({ bucketStartMs: start, spans: observation.spans, errors: observation.errors });
+        bucket?.versions.push(ring);
+      }
+      if (start + stepMs > this.maxEventMs) this.maxEventMs = start + stepMs;
     }
     for (const edge of edges) {
       if (edge.bucketStartMs + stepMs <= this.closedUpToMs) continue;
@@ -214,39 +342,92 @@ export class DetectionEngine {
   private openBucket(start: number): OpenBucket {
     let bucket = this.open.get(start);
     if (!bucket) {
-      bucket = { signals: new Map(), versions: new Map(), edges: [] };
+      bucket = this.freeOpenBuckets.pop() ?? { signals: [], versions: [], edges: [] };
       this.open.set(start, bucket);
     }
     return bucket;
   }
 
+  private serviceState(environment: string, service: string): ServiceState {
+    let byService = this.services.get(environment);
+    if (!byService) {
+      byService = new Map();
+      this.services.set(environment, byService);
+    }
+    let state = byService.get(service);
+    if (!state) {
+      state = new ServiceState();
+      byService.set(service, state);
+    }
+    return state;
+  }
+
+  private signalState(service: ServiceState, observation: SeriesObservation): SignalState {
+    let byKind = service.signals.get(observation.operation);
+    if (!byKind) {
+      byKind = new Map();
+      service.signals.set(observation.operation, byKind);
+    }
+    let state = byKind.get(observation.spanKind);
+    if (!state) {
+      state = new SignalState(
+        `${observation.environment}${sep}${observation.service}${sep}${observation.operation}${sep}${observation.spanKind}`,
+        observation.environment,
+        observation.service,
+        observation.operation,
+        observation.spanKind,
+        this.capacity,
+      );
+      byKind.set(observation.spanKind, state);
+    }
+    return state;
+  }
+
   private closeBucket(start: number, bucket: OpenBucket): void {
     const { stepMs } = this.config;
     this.closedUpToMs = start + stepMs;
-    this.recentEdges.push({ bucketStartMs: start, edges: bucket.edges });
-    const horizon = start - this.config.baselineBuckets * stepMs;
-    while ((this.recentEdges[0]?.bucketStartMs ?? Number.POSITIVE_INFINITY) < horizon)
-      this.recentEdges.shift();
+    this.recordEdges(start, bucket.edges);
     this.recordVersions(start, bucket);
 
-    const alarms: { key: string; signal: DetectorSignal; onsetMs: number }[] = [];
-    for (const [key, data] of bucket.signals) {
-      if (!this.signals.has(key)) {
-        this.signals.set(
-          key,
-          new SignalState(data.environment, data.service, data.operation, data.kind, this.capacity, start),
-        );
+    for (const entry of bucket.signals) {
+      const state = entry.state;
+      const at = state.open.indexOf(entry);
+      if (at >= 0) {
+        state.open[at] = state.open[state.open.length - 1] as SignalBucket;
+        state.open.pop();
+      }
+      state.closing = entry;
+      if (!state.registered) {
+        state.registered = true;
+        state.firstSeenMs = start;
+        this.signals.set(state.key, state);
+        this.signalList.push(state);
       }
     }
-    for (const [key, state] of this.signals) {
-      const data = bucket.signals.get(key);
+    const alarms: { key: string; signal: DetectorSignal; onsetMs: number }[] = [];
+    for (const state of this.signalList) {
+      const data = state.closing;
+      state.closing = undefined;
       const alarm = this.judge(state, start, data);
-      if (alarm) alarms.push({ key, ...alarm });
+      if (alarm) alarms.push({ key: state.key, ...alarm });
       if (state.alarm && data && data.errors > 0) {
         const incident = this.incidents.get(state.alarm.incidentId);
-        if (incident) maxUserRegistersInto(incident.userRegisters, data.userRegisters);
+        if (incident) {
+          for (const registers of data.userRegisters) maxUserRegistersInto(incident.userRegisters, registers);
+        }
       }
     }
+    for (const entry of bucket.signals) {
+      entry.latency.clear();
+      // (Setting an array's length is a runtime call; most of these are empty already.)
+      if (entry.unreadLatencyBins.length > 0) entry.unreadLatencyBins.length = 0;
+      if (entry.userRegisters.length > 0) entry.userRegisters.length = 0;
+      this.freeSignalBuckets.push(entry);
+    }
+    bucket.signals.length = 0;
+    bucket.versions.length = 0;
+    bucket.edges = [];
+    this.freeOpenBuckets.push(bucket);
     // Raise in a fixed order, never the arrival order of the data (which decided incident ids and which
     // service opened an incident): signals that reopen an ended incident rooted on them first, so callers
     // failing in the same bucket join the reopened incident instead of opening another; then by onset, key.
@@ -269,27 +450,47 @@ export class DetectionEngine {
     this.settleIncidents(start + stepMs);
   }
 
+  /** Keeps the closed bucket's call edges for roots and folds all its edges into the recent graph. */
+  private recordEdges(start: number, edges: EdgeObservation[]): void {
+    const horizon = start - this.config.baselineBuckets * this.config.stepMs;
+    this.edgeHorizonMs = horizon;
+    for (const edge of edges) {
+      let graph = this.graphs.get(edge.environment);
+      if (!graph) {
+        graph = { calls: new Map(), destinations: new Map(), clients: new Map() };
+        this.graphs.set(edge.environment, graph);
+      }
+      if (edge.kind === "call") {
+        link(graph.calls, edge.source, edge.target, edge.bucketStartMs);
+        link(graph.calls, edge.target, edge.source, edge.bucketStartMs);
+      } else if (edge.kind === "publish") {
+        link(graph.destinations, edge.source, edge.target, edge.bucketStartMs);
+        link(graph.clients, edge.target, edge.source, edge.bucketStartMs);
+      } else if (edge.kind === "consume") {
+        link(graph.destinations, edge.target, edge.source, edge.bucketStartMs);
+        link(graph.clients, edge.source, edge.target, edge.bucketStartMs);
+      }
+    }
+    this.recentEdges.push({ bucketStartMs: start, edges, callsBySource: null });
+    while ((this.recentEdges[0]?.bucketStartMs ?? Number.POSITIVE_INFINITY) < horizon)
+      this.recentEdges.shift();
+  }
+
   private recordVersions(start: number, bucket: OpenBucket): void {
     const slot = this.slotOf(start);
-    for (const [key, counts] of bucket.versions) {
-      let ring = this.versionRings.get(key);
-      if (!ring) {
-        ring = {
-          spans: new Float64Array(this.capacity),
-          errors: new Float64Array(this.capacity),
-          lastMs: start,
-        };
-        this.versionRings.set(key, ring);
-      }
+    // Every other version's slot now reads as zero: its stamp no longer matches.
+    this.slotStamps[slot] = start;
+    for (const ring of bucket.versions) {
+      const at = ring.pending.findIndex((counts) => counts.bucketStartMs === start);
+      const counts = ring.pending[at];
+      if (!counts) continue;
+      ring.pending.splice(at, 1);
       ring.spans[slot] = counts.spans;
       ring.errors[slot] = counts.errors;
-      ring.lastMs = start;
-    }
-    // Slots of versions without data in this bucket must read as zero.
-    for (const [key, ring] of this.versionRings) {
-      if (!bucket.versions.has(key)) {
-        ring.spans[slot] = 0;
-        ring.errors[slot] = 0;
+      ring.stamps[slot] = start;
+      if (!ring.registered) {
+        ring.registered = true;
+        ring.service.versions.push(ring);
       }
     }
   }
@@ -334,7 +535,7 @@ export class DetectionEngine {
           ? errors <= expected + 3 * Math.sqrt(expected * (1 - p0)) + 1
           : state.alarm.signal === "throughput"
             ? spans >= 0.6 * this.meanRate(state)
-            : this.p95Of(data) === null || (this.p95Of(data) ?? 0) < 1.5 * (state.baseP95 ?? 0);
+            : (this.p95Of(data) ?? 0) < 1.5 * (state.baseP95 ?? 0) || this.p95Of(data) === null;
       state.alarm.normalStreak = normal ? state.alarm.normalStreak + 1 : 0;
       anomalous = !normal;
       if (state.alarm.normalStreak >= config.recoveryBuckets) {
@@ -375,9 +576,10 @@ export class DetectionEngine {
           state.lowStartMs = null;
         }
       }
-      // Latency: p95 far above its usual level.
-      const p95 = this.p95Of(data);
-      if (!alarm && p95 !== null && state.baseP95 !== null && spans >= config.minLatencySpans) {
+      // Latency: p95 far above its usual level (read from the sketches only where it is judged).
+      const p95 =
+        !alarm && state.baseP95 !== null && spans >= config.minLatencySpans ? this.p95Of(data) : null;
+      if (p95 !== null && state.baseP95 !== null) {
         if (p95 > Math.max(config.latencyFactor * state.baseP95, state.baseP95 + config.latencyMinLiftMs)) {
           state.slowStartMs ??= start;
           state.slowStreak += 1;
@@ -399,8 +601,8 @@ export class DetectionEngine {
       state.baselineSpans += spans;
       state.baselineErrors += errors;
       state.baselineSlots += 1;
-      const p95 = this.p95Of(data);
-      if (p95 !== null && spans >= this.config.minLatencySpans) {
+      const p95 = spans >= this.config.minLatencySpans ? this.p95Of(data) : null;
+      if (p95 !== null) {
         state.baseP95 = state.baseP95 === null ? p95 : 0.95 * state.baseP95 + 0.05 * p95;
       }
     }
@@ -448,9 +650,14 @@ export class DetectionEngine {
     return state.baselineSlots > 0 ? state.baselineSpans / state.baselineSlots : 0;
   }
 
+  /** The bucket's p95 latency over all its sketches; computed at most once per signal and bucket. */
   private p95Of(data: SignalBucket | undefined): number | null {
     if (!data || data.spans === 0) return null;
-    return quantileFromLatencyBins(data.latencyBins, 0.95);
+    if (data.p95 === undefined) {
+      readLatency(data);
+      data.p95 = data.latency.quantile(0.95);
+    }
+    return data.p95;
   }
 
   /** An alarm joins a connected, overlapping (or recently ended) incident, or opens a new one. */
@@ -661,11 +868,18 @@ export class DetectionEngine {
       );
     }
     const callErrors = new Map<string, Map<string, number>>();
+    const positions: number[] = [];
     for (const bucket of this.recentEdges) {
       if (bucket.bucketStartMs < windowStart || bucket.bucketStartMs >= windowEnd) continue;
-      for (const edge of bucket.edges) {
-        if (edge.kind !== "call" || edge.environment !== incident.environment) continue;
-        if (!failing.has(edge.source) || !failing.has(edge.target) || edge.source === edge.target) continue;
+      // Only the failing callers' call edges, in arrival order (ties below go to the first seen).
+      const bySource = callsBySourceOf(bucket).get(incident.environment);
+      if (!bySource) continue;
+      positions.length = 0;
+      for (const source of failing) for (const at of bySource.get(source) ?? []) positions.push(at);
+      positions.sort((a, b) => a - b);
+      for (const at of positions) {
+        const edge = bucket.edges[at];
+        if (!edge || !failing.has(edge.target) || edge.source === edge.target) continue;
         const byTarget = callErrors.get(edge.source) ?? new Map<string, number>();
         byTarget.set(edge.target, (byTarget.get(edge.target) ?? 0) + edge.errors);
         callErrors.set(edge.source, byTarget);
@@ -719,24 +933,14 @@ export class DetectionEngine {
   /** Services adjacent to `service` in the recent graph; a destination joins its producers and consumers. */
   private neighboursOf(environment: string, service: string): Set<string> {
     const out = new Set<string>();
-    const destinationsOf = new Set<string>();
-    for (const bucket of this.recentEdges) {
-      for (const edge of bucket.edges) {
-        if (edge.environment !== environment) continue;
-        if (edge.kind === "call") {
-          if (edge.source === service) out.add(edge.target);
-          if (edge.target === service) out.add(edge.source);
-        } else if (edge.kind === "publish" && edge.source === service) destinationsOf.add(edge.target);
-        else if (edge.kind === "consume" && edge.target === service) destinationsOf.add(edge.source);
-      }
-    }
-    if (destinationsOf.size > 0) {
-      for (const bucket of this.recentEdges) {
-        for (const edge of bucket.edges) {
-          if (edge.environment !== environment) continue;
-          if (edge.kind === "publish" && destinationsOf.has(edge.target)) out.add(edge.source);
-          if (edge.kind === "consume" && destinationsOf.has(edge.source)) out.add(edge.target);
-        }
+    const graph = this.graphs.get(environment);
+    if (!graph) return out;
+    const horizon = this.edgeHorizonMs;
+    for (const [peer, lastMs] of graph.calls.get(service) ?? []) if (lastMs >= horizon) out.add(peer);
+    for (const [destination, lastMs] of graph.destinations.get(service) ?? []) {
+      if (lastMs < horizon) continue;
+      for (const [client, clientLastMs] of graph.clients.get(destination) ?? []) {
+        if (clientLastMs >= horizon) out.add(client);
       }
     }
     out.delete(service);
@@ -790,14 +994,25 @@ export class DetectionEngine {
     this.touch(incident);
   }
 
+  /** The registered version rings of a service, in registration order. */
+  private versionRingsOf(environment: string, service: string): readonly VersionRing[] {
+    return this.services.get(environment)?.get(service)?.versions ?? [];
+  }
+
+  /** A version's spans and errors in bucket `t` (zero unless the ring's slot holds that bucket's data). */
+  private ringAt(ring: VersionRing, t: number): { spans: number; errors: number } | null {
+    const slot = this.slotOf(t);
+    // The slot's last closed bucket: the ring holds data for it only when stamped with the same start.
+    if (ring.stamps[slot] !== this.slotStamps[slot]) return null;
+    return { spans: ring.spans[slot] ?? 0, errors: ring.errors[slot] ?? 0 };
+  }
+
   /** Spans and errors per version of a service over [fromMs, toMs), from the version rings. */
   private versionCounts(environment: string, service: string, fromMs: number, toMs: number) {
-    const prefix = `${environment}${sep}${service}${sep}`;
     const out = new Map<string, { spans: number; errors: number }>();
     const oldest = this.closedUpToMs - this.capacity * this.config.stepMs;
     const from = Math.max(fromMs, oldest);
-    for (const [key, ring] of this.versionRings) {
-      if (!key.startsWith(prefix)) continue;
+    for (const ring of this.versionRingsOf(environment, service)) {
       let spans = 0;
       let errors = 0;
       for (
@@ -805,33 +1020,31 @@ export class DetectionEngine {
         t < Math.min(toMs, this.closedUpToMs);
         t += this.config.stepMs
       ) {
-        const slot = this.slotOf(t);
-        spans += ring.spans[slot] ?? 0;
-        errors += ring.errors[slot] ?? 0;
+        const counts = this.ringAt(ring, t);
+        spans += counts?.spans ?? 0;
+        errors += counts?.errors ?? 0;
       }
-      if (spans > 0) out.set(key.slice(prefix.length), { spans, errors });
+      if (spans > 0) out.set(ring.version, { spans, errors });
     }
     return out;
   }
 
   /** Per-bucket spans and errors per version of a service over [fromMs, toMs), aligned by bucket. */
   private versionBuckets(environment: string, service: string, fromMs: number, toMs: number) {
-    const prefix = `${environment}${sep}${service}${sep}`;
     const out = new Map<string, { spans: number[]; errors: number[] }>();
     const { stepMs } = this.config;
     const oldest = this.closedUpToMs - this.capacity * stepMs;
     const first = Math.ceil(Math.max(fromMs, oldest + stepMs) / stepMs) * stepMs;
     const end = Math.min(toMs, this.closedUpToMs);
-    for (const [key, ring] of this.versionRings) {
-      if (!key.startsWith(prefix)) continue;
+    for (const ring of this.versionRingsOf(environment, service)) {
       const spans: number[] = [];
       const errors: number[] = [];
       for (let t = first; t < end; t += stepMs) {
-        const slot = this.slotOf(t);
-        spans.push(ring.spans[slot] ?? 0);
-        errors.push(ring.errors[slot] ?? 0);
+        const counts = this.ringAt(ring, t);
+        spans.push(counts?.spans ?? 0);
+        errors.push(counts?.errors ?? 0);
       }
-      out.set(key.slice(prefix.length), { spans, errors });
+      out.set(ring.version, { spans, errors });
     }
     return out;
   }
@@ -851,6 +1064,48 @@ export class DetectionEngine {
     incident.revision += 1;
     this.changed.add(incident.id);
   }
+}
+
+/** A recent bucket's call edges by environment and caller (positions in its edge list), built once. */
+function callsBySourceOf(bucket: EdgeBucket): Map<string, Map<string, number[]>> {
+  if (bucket.callsBySource) return bucket.callsBySource;
+  const callsBySource = new Map<string, Map<string, number[]>>();
+  for (const [at, edge] of bucket.edges.entries()) {
+    if (edge.kind !== "call") continue;
+    let bySource = callsBySource.get(edge.environment);
+    if (!bySource) {
+      bySource = new Map();
+      callsBySource.set(edge.environment, bySource);
+    }
+    const positions = bySource.get(edge.source);
+    if (positions) positions.push(at);
+    else bySource.set(edge.source, [at]);
+  }
+  bucket.callsBySource = callsBySource;
+  return callsBySource;
+}
+
+/** Moves an entry's unread latency sketches into its numeric bins, in arrival order. */
+function readLatency(entry: SignalBucket): void {
+  if (entry.unreadLatencyBins.length === 0) return;
+  for (const bins of entry.unreadLatencyBins) entry.latency.add(bins);
+  // pop() stays in optimized code; assigning length = 0 is a runtime call (this runs per series).
+  while (entry.unreadLatencyBins.length > 0) entry.unreadLatencyBins.pop();
+}
+
+function isEmpty(bins: Readonly<SketchBins>): boolean {
+  for (const _ in bins) return false;
+  return true;
+}
+
+/** Records that `from` and `to` were linked by an edge in the bucket starting at `bucketStartMs`. */
+function link(adjacency: Adjacency, from: string, to: string, bucketStartMs: number): void {
+  let peers = adjacency.get(from);
+  if (!peers) {
+    peers = new Map();
+    adjacency.set(from, peers);
+  }
+  if ((peers.get(to) ?? Number.NEGATIVE_INFINITY) < bucketStartMs) peers.set(to, bucketStartMs);
 }
 
 function snapshotOf(incident: IncidentState): IncidentSnapshot {
