@@ -160,6 +160,8 @@ interface IncidentState extends IncidentSnapshot {
   members: Map<string, boolean>;
   /** Onset of each member signal's first alarm in this incident, by signal key. */
   memberOnsets: Map<string, number>;
+  /** The detector of each member signal's latest alarm, by signal key. */
+  memberSignals: Map<string, DetectorSignal>;
   userRegisters: SketchBins;
   lastActiveMs: number;
 }
@@ -708,6 +710,7 @@ export class DetectionEngine {
     state.slowStreak = 0;
     target.members.set(key, true);
     if (!target.memberOnsets.has(key)) target.memberOnsets.set(key, onsetMs);
+    target.memberSignals.set(key, signal);
     if (!target.services.includes(state.service)) {
       target.services.push(state.service);
       if (target.members.size > 1) {
@@ -728,6 +731,7 @@ export class DetectionEngine {
     for (const [key, onset] of from.memberOnsets) {
       into.memberOnsets.set(key, Math.min(onset, into.memberOnsets.get(key) ?? onset));
     }
+    for (const [key, signal] of from.memberSignals) into.memberSignals.set(key, signal);
     for (const [key, alarmed] of from.members) {
       into.members.set(key, alarmed);
       const state = this.signals.get(key);
@@ -788,6 +792,7 @@ export class DetectionEngine {
       revision: 0,
       members: new Map(),
       memberOnsets: new Map(),
+      memberSignals: new Map(),
       userRegisters: emptySketchBins(),
       lastActiveMs: detectedAtMs,
     };
@@ -868,6 +873,7 @@ export class DetectionEngine {
       );
     }
     const callErrors = new Map<string, Map<string, number>>();
+    const callers = new Map<string, Set<string>>();
     const positions: number[] = [];
     for (const bucket of this.recentEdges) {
       if (bucket.bucketStartMs < windowStart || bucket.bucketStartMs >= windowEnd) continue;
@@ -883,7 +889,15 @@ export class DetectionEngine {
         const byTarget = callErrors.get(edge.source) ?? new Map<string, number>();
         byTarget.set(edge.target, (byTarget.get(edge.target) ?? 0) + edge.errors);
         callErrors.set(edge.source, byTarget);
+        callers.set(edge.target, (callers.get(edge.target) ?? new Set<string>()).add(edge.source));
       }
+    }
+    // Which failing services alarmed on throughput: a callee starved by a caller that stopped calling
+    // it is explained by that caller (the drop flows down the call graph, unlike errors, which flow up).
+    const dropping = new Set<string>();
+    for (const [key] of incident.members) {
+      const state = this.signals.get(key);
+      if (state && incident.memberSignals.get(key) === "throughput") dropping.add(state.service);
     }
     // A service is explained when its calls into failing services carry most of its excess errors:
     // they are the callees' failures propagating up, not its own.
@@ -899,7 +913,11 @@ export class DetectionEngine {
           bestErrors = errors;
         }
       }
-      return best !== null && total >= 0.5 * Math.max(own, 1) ? best : null;
+      if (best !== null && total >= 0.5 * Math.max(own, 1)) return best;
+      if (own < 1 && dropping.has(service)) {
+        for (const caller of callers.get(service) ?? []) if (dropping.has(caller)) return caller;
+      }
+      return null;
     };
     const roots = incident.services.filter((service) => explainedBy(service) === null);
     const candidates = roots.length > 0 ? roots : incident.services;
