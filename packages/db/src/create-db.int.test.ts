@@ -19,6 +19,7 @@ describeEachDatabase("createDb", ({ handle }) => {
       "incident_suspects",
       "incidents",
       "ingest_receipts",
+      "rollup_pending",
       "series",
       "series_buckets",
       "service_instance_versions",

@@ -3,6 +3,7 @@ export * from "./repositories/change-event-repository.ts";
 export * from "./repositories/incident-repository.ts";
 export * from "./repositories/ingest-writer.ts";
 export * from "./repositories/instance-version-repository.ts";
+export * from "./repositories/rollup-fold.ts";
 export * from "./repositories/series-reader.ts";
 export * from "./repositories/series-repository.ts";
 export * from "./repositories/update-change-event.ts";

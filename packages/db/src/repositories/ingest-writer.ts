@@ -77,22 +77,28 @@ export interface IngestRows {
 /** Exemplar fingerprints kept per series and bucket across all writers (each batch is capped too). */
 export const maxStoredExemplarsPerBucket = 10;
 
-// Rows travel as one JSON document per table and are expanded with jsonb_to_recordset: one round trip
-// and one statement per table, the same SQL on PGlite and node-postgres, and no parameter-count limit.
+// Small tables' rows travel as one JSON document per table, expanded with jsonb_to_recordset: one round
+// trip and one statement per table, the same SQL on PGlite and node-postgres, no parameter-count limit.
 // `epoch + n ms` keeps bucket times exact (to_timestamp goes through a float).
 const msToTimestamp = (column: string) => `(timestamptz 'epoch' + ${column} * interval '1 millisecond')`;
 
+// Series buckets and edges, the bulk of every commit, travel as typed arrays expanded with unnest: on
+// PGlite that parses much less than one JSON document per row. Sketches go as jsonb[] elements.
+// A raw row folded into the rollups before collects latency bins that arrive later in
+// pending_latency_bins, so the next fold adds only those (see rollup-fold.ts).
 const upsertSeriesBucketsSql = `
 INSERT INTO series_buckets AS b (series_id, step_seconds, bucket_start, spans, errors, duration_sum_ms, latency_bins, user_registers)
 SELECT r.series_id, r.step_seconds, ${msToTimestamp("r.bucket_start_ms")}, r.spans, r.errors, r.duration_sum_ms, r.latency_bins, r.user_registers
-FROM jsonb_to_recordset($1::jsonb) AS r(series_id bigint, step_seconds int, bucket_start_ms bigint, spans bigint, errors bigint,
-  duration_sum_ms float8, latency_bins jsonb, user_registers jsonb)
+FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::jsonb[], $8::jsonb[])
+  AS r(series_id, step_seconds, bucket_start_ms, spans, errors, duration_sum_ms, latency_bins, user_registers)
 ON CONFLICT (series_id, step_seconds, bucket_start) DO UPDATE SET
   spans = b.spans + excluded.spans,
   errors = b.errors + excluded.errors,
   duration_sum_ms = b.duration_sum_ms + excluded.duration_sum_ms,
   latency_bins = faultline_sketch_add(b.latency_bins, excluded.latency_bins),
-  user_registers = faultline_sketch_max(b.user_registers, excluded.user_registers)`;
+  user_registers = faultline_sketch_max(b.user_registers, excluded.user_registers),
+  pending_latency_bins = CASE WHEN b.folded_spans > 0
+    THEN faultline_sketch_add(coalesce(b.pending_latency_bins, '{}'::jsonb), excluded.latency_bins) END`;
 
 // A new fingerprint is only added while its series and bucket hold fewer than the cap; known ones
 // always add their count.
@@ -111,14 +117,23 @@ const upsertEdgesSql = `
 INSERT INTO graph_edges AS g (environment, kind, source, target, step_seconds, bucket_start, count, errors, delay_sum_ms, delay_max_ms, delay_count)
 SELECT r.environment, r.kind, r.source, r.target, r.step_seconds, ${msToTimestamp("r.bucket_start_ms")}, r.count, r.errors,
   r.delay_sum_ms, r.delay_max_ms, r.delay_count
-FROM jsonb_to_recordset($1::jsonb) AS r(environment text, kind text, source text, target text, step_seconds int,
-  bucket_start_ms bigint, count bigint, errors bigint, delay_sum_ms float8, delay_max_ms float8, delay_count bigint)
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::bigint[], $9::float8[],
+  $10::float8[], $11::bigint[])
+  AS r(environment, kind, source, target, step_seconds, bucket_start_ms, count, errors, delay_sum_ms, delay_max_ms, delay_count)
 ON CONFLICT (environment, kind, source, target, step_seconds, bucket_start) DO UPDATE SET
   count = g.count + excluded.count,
   errors = g.errors + excluded.errors,
   delay_sum_ms = g.delay_sum_ms + excluded.delay_sum_ms,
   delay_max_ms = greatest(g.delay_max_ms, excluded.delay_max_ms),
   delay_count = g.delay_count + excluded.delay_count`;
+
+// Marks raw bucket times as holding data the rollup fold has not added yet. DO UPDATE (not DO NOTHING)
+// takes the mark's row lock, so a commit waits for a fold that is about to delete the mark and then
+// writes it again, instead of leaving its raw rows unmarked.
+const markRollupPendingSql = `
+INSERT INTO rollup_pending AS p (bucket_start, marked_at)
+SELECT ${msToTimestamp("t")}, now() FROM unnest($1::bigint[]) AS t
+ON CONFLICT (bucket_start) DO UPDATE SET marked_at = excluded.marked_at`;
 
 const upsertInstanceVersionsSql = `
 INSERT INTO service_instance_versions AS v (environment, service, instance_id, version, region, first_seen_at, last_seen_at)
@@ -229,21 +244,35 @@ function seriesIdentityKey(identity: SeriesIdentityRow): string {
   ]);
 }
 
+/** Width of raw buckets in seconds: the rows the rollup fold reads. */
+export const rawStepSeconds = 10;
+
 /**
  * Adds one group commit's aggregates to storage with commutative upserts, one statement per table.
- * Call inside a transaction together with claimIngestReceipts.
+ * Call inside a transaction together with claimIngestReceipts. Raw (10 s) series and edge rows mark
+ * their bucket times for the rollup fold (rollup-fold.ts), which adds them to the 60 s and 3600 s rows
+ * later; rows of other steps are written as given.
  */
 export async function upsertIngestRows(query: RawQuery, rows: IngestRows): Promise<void> {
-  await upsertJson(query, upsertSeriesBucketsSql, rows.seriesBuckets, (row) => ({
-    series_id: row.seriesId,
-    step_seconds: row.stepSeconds,
-    bucket_start_ms: row.bucketStartMs,
-    spans: row.spans,
-    errors: row.errors,
-    duration_sum_ms: row.durationSumMs,
-    latency_bins: row.latencyBins,
-    user_registers: row.userRegisters,
-  }));
+  const rawTimes = new Set<number>();
+  for (const row of rows.seriesBuckets)
+    if (row.stepSeconds === rawStepSeconds) rawTimes.add(row.bucketStartMs);
+  for (const row of rows.edges) if (row.stepSeconds === rawStepSeconds) rawTimes.add(row.bucketStartMs);
+  // First, before any raw row: a fold locks marks before raw rows, so both lock in the same order.
+  if (rawTimes.size > 0) await query(markRollupPendingSql, [[...rawTimes].sort((a, b) => a - b)]);
+  const buckets = rows.seriesBuckets;
+  if (buckets.length > 0) {
+    await query(upsertSeriesBucketsSql, [
+      buckets.map((row) => row.seriesId),
+      buckets.map((row) => row.stepSeconds),
+      buckets.map((row) => row.bucketStartMs),
+      buckets.map((row) => row.spans),
+      buckets.map((row) => row.errors),
+      buckets.map((row) => row.durationSumMs),
+      buckets.map((row) => JSON.stringify(row.latencyBins)),
+      buckets.map((row) => JSON.stringify(row.userRegisters)),
+    ]);
+  }
   await upsertJson(query, upsertExemplarsSql, rows.exemplars, (row) => ({
     series_id: row.seriesId,
     bucket_start_ms: row.bucketStartMs,
@@ -255,19 +284,22 @@ export async function upsertIngestRows(query: RawQuery, rows: IngestRows): Promi
     span_id: row.spanId,
     count: row.count,
   }));
-  await upsertJson(query, upsertEdgesSql, rows.edges, (row) => ({
-    environment: row.environment,
-    kind: row.kind,
-    source: row.source,
-    target: row.target,
-    step_seconds: row.stepSeconds,
-    bucket_start_ms: row.bucketStartMs,
-    count: row.count,
-    errors: row.errors,
-    delay_sum_ms: row.delaySumMs,
-    delay_max_ms: row.delayMaxMs,
-    delay_count: row.delayCount,
-  }));
+  const edges = rows.edges;
+  if (edges.length > 0) {
+    await query(upsertEdgesSql, [
+      edges.map((row) => row.environment),
+      edges.map((row) => row.kind),
+      edges.map((row) => row.source),
+      edges.map((row) => row.target),
+      edges.map((row) => row.stepSeconds),
+      edges.map((row) => row.bucketStartMs),
+      edges.map((row) => row.count),
+      edges.map((row) => row.errors),
+      edges.map((row) => row.delaySumMs),
+      edges.map((row) => row.delayMaxMs),
+      edges.map((row) => row.delayCount),
+    ]);
+  }
   await upsertJson(query, upsertInstanceVersionsSql, rows.instanceVersions, (row) => ({
     environment: row.environment,
     service: row.service,

@@ -36,6 +36,11 @@ export const graphEdges = pgTable(
     delayMaxMs: doublePrecision("delay_max_ms").notNull().default(0),
     /** Producer/consumer pairs behind `delaySumMs`; the mean delay is `delaySumMs / delayCount`. */
     delayCount: bigint("delay_count", { mode: "number" }).notNull().default(0),
+    /** Raw rows only: what the rollup fold has already added to the 60 s and 3600 s rows. */
+    foldedCount: bigint("folded_count", { mode: "number" }).notNull().default(0),
+    foldedErrors: bigint("folded_errors", { mode: "number" }).notNull().default(0),
+    foldedDelaySumMs: doublePrecision("folded_delay_sum_ms").notNull().default(0),
+    foldedDelayCount: bigint("folded_delay_count", { mode: "number" }).notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.environment, t.kind, t.source, t.target, t.stepSeconds, t.bucketStart] }),
