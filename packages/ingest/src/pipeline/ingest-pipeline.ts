@@ -5,9 +5,6 @@ import {
   type IngestAggregate,
   type MergedIngestBatch,
   mergeIngestAggregates,
-  rollUpBuckets,
-  rollUpEdges,
-  rollupStepsMs,
   type SeriesBucketDelta,
   SpanJoinIndex,
 } from "@faultline/core";
@@ -16,6 +13,7 @@ import {
   type DbHandle,
   deleteIngestReceiptsBefore,
   ensureSeriesIds,
+  foldRollups,
   type GraphEdgeRow,
   type IngestReceipt,
   type IngestRows,
@@ -53,6 +51,12 @@ export interface IngestPipelineOptions {
   /** Error fingerprints per series and bucket. Default 5. */
   maxExemplarsPerBucket?: number;
   decodeLimits?: DecodeLimits;
+  /**
+   * How often queued raw buckets are folded into the 1-minute and 1-hour rollups, in ms. Default
+   * 5 000. Reads of rollup steps include what is not folded yet, so this only trades write batching
+   * against the size of that tail.
+   */
+  rollupIntervalMs?: number;
   /** Called after each commit with what it added (detection and version inference hook in here). */
   onCommitted?: (batch: MergedIngestBatch) => void;
 }
@@ -95,6 +99,7 @@ export class IngestPipeline implements TraceSink {
       | "receiptRetentionMs"
       | "maxExemplarsPerBucket"
       | "decodeLimits"
+      | "rollupIntervalMs"
     >
   >;
   private readonly onCommitted: ((batch: MergedIngestBatch) => void) | undefined;
@@ -107,6 +112,8 @@ export class IngestPipeline implements TraceSink {
   private flushing: Promise<void> | null = null;
   private closed = false;
   private lastReceiptCleanupMs = 0;
+  private folding: Promise<void> | null = null;
+  private foldTimer: NodeJS.Timeout | null = null;
   /** Totals since start, for logs and benchmarks. */
   readonly stats = {
     requests: 0,
@@ -115,6 +122,8 @@ export class IngestPipeline implements TraceSink {
     duplicates: 0,
     commits: 0,
     failedCommits: 0,
+    folds: 0,
+    foldedRows: 0,
   };
 
   constructor(options: IngestPipelineOptions) {
@@ -130,6 +139,7 @@ export class IngestPipeline implements TraceSink {
       receiptRetentionMs: options.receiptRetentionMs ?? 3_600_000,
       maxExemplarsPerBucket: options.maxExemplarsPerBucket ?? 5,
       decodeLimits: options.decodeLimits ?? defaultDecodeLimits,
+      rollupIntervalMs: options.rollupIntervalMs ?? 5_000,
     };
   }
 
@@ -276,7 +286,42 @@ export class IngestPipeline implements TraceSink {
       request.settle(acceptedOutcome(receipt.rejectedSpans, request.rejectionMessage));
     }
     this.onCommitted?.(committed.merged);
+    this.scheduleFold();
     await this.cleanUpReceipts();
+  }
+
+  /**
+   * Folds marked raw buckets into the rollups `rollupIntervalMs` after a commit, in a transaction of
+   * its own: off the acknowledgement path, and one fold covers every commit of the interval, so a
+   * rollup row is written once per interval instead of once per commit.
+   */
+  private scheduleFold(): void {
+    if (this.foldTimer || this.closed) return;
+    this.foldTimer = setTimeout(() => {
+      this.foldTimer = null;
+      void this.fold();
+    }, this.options.rollupIntervalMs);
+    this.foldTimer.unref();
+  }
+
+  /** Folds until nothing is marked (each fold takes at most 5 minutes of raw bucket times). */
+  private fold(): Promise<void> {
+    this.folding ??= (async () => {
+      try {
+        for (;;) {
+          const result = await foldRollups(this.db);
+          if (result.bucketTimes === 0) break;
+          this.stats.folds += 1;
+          this.stats.foldedRows += result.seriesRows;
+        }
+      } catch (error) {
+        // Nothing is lost: the marks stay, readers still see the raw tail, the next fold retries.
+        this.logger.warn({ err: error }, "rollup fold failed; will retry after the next commit");
+      } finally {
+        this.folding = null;
+      }
+    })();
+    return this.folding;
   }
 
   private async resolveSeriesIds(
@@ -329,14 +374,9 @@ export class IngestPipeline implements TraceSink {
       delayMaxMs: edge.delayMaxMs,
       delayCount: edge.delayCount,
     });
+    // Only raw rows: the rollup fold adds them to the 1-minute and 1-hour rows later (see scheduleFold).
     const seriesBuckets = merged.seriesBuckets.map(bucketRow);
     const edges = merged.edges.map(edgeRow);
-    // Rollups are written alongside the raw buckets with the same commutative upserts, so long ranges
-    // read a few rows instead of thousands, and nothing has to be recomputed later.
-    for (const stepMs of rollupStepsMs) {
-      for (const delta of rollUpBuckets(merged.seriesBuckets, stepMs)) seriesBuckets.push(bucketRow(delta));
-      for (const edge of rollUpEdges(merged.edges, stepMs)) edges.push(edgeRow(edge));
-    }
     return {
       seriesBuckets,
       edges,
@@ -386,6 +426,9 @@ export class IngestPipeline implements TraceSink {
   async close(): Promise<void> {
     this.closed = true;
     while (this.flushing) await this.flushing;
+    if (this.foldTimer) clearTimeout(this.foldTimer);
+    this.foldTimer = null;
+    if (this.folding) await this.folding;
   }
 }
 
