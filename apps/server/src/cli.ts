@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { createDb, type DbHandle } from "@faultline/db";
 import { Command, Option } from "commander";
 import { ConfigError, parseServeConfig, serveConfigSchema, serveSettings } from "./config.ts";
+import { type DemoCommandOptions, runDemoCommand } from "./demo-command.ts";
 import { correlationQuery, formatCorrelationReport, loadCorrelationReport } from "./http/report-routes.ts";
 import { createLogger } from "./logger.ts";
 import { startServer } from "./start-server.ts";
@@ -24,6 +25,20 @@ export function buildProgram(): Command {
     installShutdown(logger, config.shutdownTimeoutMs, () => server.close());
     await server.ready;
   });
+
+  program
+    .command("demo")
+    .description("replay a demo story against a running `faultline serve`, faster than real time")
+    .option("--story <name>", "identity-outage or dm-canary", "identity-outage")
+    .option("--speed <n>", "event-time speed-up, or max", "60")
+    .option("--api <url>", "Faultline API base URL", "http://127.0.0.1:3000")
+    .option("--otlp <url>", "Faultline OTLP/HTTP base URL", "http://127.0.0.1:4318")
+    .option("--warmup-seconds <s>", "steady traffic before the story (detection needs ~3 minutes)", "300")
+    .option("--settle-seconds <s>", "longest wait for the report to settle", "60")
+    .addOption(new Option("--token <token>", "bearer token of the server").env("FAULTLINE_TOKEN"))
+    .action(async (options: DemoCommandOptions) => {
+      await runDemoCommand(options);
+    });
 
   program
     .command("migrate")

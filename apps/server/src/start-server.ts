@@ -1,4 +1,6 @@
+import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import { dirname, resolve } from "node:path";
 import { createDb, type DbHandle } from "@faultline/db";
 import {
   createFaroHandler,
@@ -18,6 +20,7 @@ import { registerReportRoutes } from "./http/report-routes.ts";
 import { registerSeriesRoutes } from "./http/series-routes.ts";
 import { registerWebhookRoutes } from "./http/webhook-routes.ts";
 import type { Logger } from "./logger.ts";
+import { runDemo } from "./run-demo.ts";
 
 export interface RunningServer {
   /** Where the UI and API listen (the real port when 0 was asked for). */
@@ -65,8 +68,11 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
   let detection: DetectionRunner | undefined;
   let otlpHttp: OtlpHttpServer | undefined;
   let otlpGrpc: OtlpGrpcServer | undefined;
+  let demo: { close(): Promise<void> } | undefined;
   const ingestLogger = logger.child({ component: "ingest" });
   const ready = (async () => {
+    // PGlite creates its own directory but not missing parents (./.faultline on a fresh clone).
+    if (!config.databaseUrl) await mkdir(dirname(resolve(config.dataDir)), { recursive: true });
     db = await createDb(
       config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
     );
@@ -111,9 +117,8 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
     const otlpGrpcPort = await otlpGrpc.start(config.host, config.otlpGrpcPort);
     const otlpHttpUrl = `http://${formatHost(config.host)}:${otlpHttpPort}`;
     logger.info({ otlpHttp: `${otlpHttpUrl}/v1/traces`, otlpGrpcPort }, "OTLP receivers listening");
-    if (config.demo)
-      logger.warn("--demo: the demo platform is not part of this build yet; serving without it");
     readiness.notReadyReason = null;
+    if (config.demo) demo = runDemo(config, { apiUrl, otlpHttpUrl }, logger);
     return { otlpHttpUrl, otlpGrpcPort };
   })();
   // Observed here so a failed start-up is logged even if nobody awaits `ready`.
@@ -124,6 +129,8 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
     closing ??= (async () => {
       readiness.notReadyReason = "shutting down";
       await ready.catch(() => {});
+      // The demo first, so it stops sending before the receivers go away.
+      await demo?.close();
       // Receivers first (no new data), then commit what was acknowledged, then the rest.
       await Promise.all([otlpHttp?.close(5_000), otlpGrpc?.shutdown(5_000)]);
       await pipeline?.close();

@@ -51,7 +51,7 @@ function identityOutage(round: number): Story {
     watchFor:
       "an innocent media deploy, then a config push to identity that breaks DMs and profile views on web and " +
       "mobile; Faultline opens ONE incident rooted at identity and names the config push as its cause",
-    durationSeconds: 540,
+    durationSeconds: 495,
     steps: [
       {
         atSeconds: 0,
@@ -66,7 +66,7 @@ function identityOutage(round: number): Story {
         apply: (platform) => platform.setVersion("media", mediaVersion),
       },
       {
-        atSeconds: 90,
+        atSeconds: 45,
         change: {
           service: "identity",
           version: "7.2.0",
@@ -84,7 +84,7 @@ function identityOutage(round: number): Story {
           }),
       },
       {
-        atSeconds: 390,
+        atSeconds: 345,
         change: {
           service: "identity",
           version: "7.2.0",

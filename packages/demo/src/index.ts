@@ -16,3 +16,4 @@ export { type Fault, MessagingPlatform } from "./messaging-platform.ts";
 export { type ReplayOptions, type ReplayResult, replayStory } from "./replay-story.ts";
 export { postChange, runTimeline, scheduleStory, type TimedStep } from "./run-timeline.ts";
 export { ServiceTelemetry } from "./service-telemetry.ts";
+export { type DemoOptions, type RunningDemo, startDemo } from "./start-demo.ts";

@@ -22,6 +22,11 @@ export interface TimelineOptions {
    * as the receiver accepts.
    */
   speed?: number;
+  /**
+   * Live: each slice is generated once the wall clock has passed its end, so event time is the wall
+   * clock (overrides `speed`).
+   */
+  realTime?: boolean;
   /** Event time generated per step of the loop, ms (default 10 s). */
   sliceMs?: number;
   signal?: AbortSignal;
@@ -55,8 +60,8 @@ export async function runTimeline(options: TimelineOptions): Promise<number> {
       step.apply(platform);
     }
     const end = Math.min(cursor + sliceMs, toMs, steps[0]?.atMs ?? Number.POSITIVE_INFINITY);
-    if (Number.isFinite(speed)) {
-      await sleepUntil(wallStart + (end - fromMs) / speed, signal);
+    if (options.realTime || Number.isFinite(speed)) {
+      await sleepUntil(options.realTime ? end : wallStart + (end - fromMs) / speed, signal);
       if (signal?.aborted) break;
     }
     await platform.simulate(cursor, end);

@@ -1,0 +1,100 @@
+import { replayStory, type StoryName, storyNames } from "@faultline/demo";
+import { ConfigError } from "./config.ts";
+
+/** Options of `faultline demo`. */
+export interface DemoCommandOptions {
+  story: string;
+  speed: string;
+  api: string;
+  otlp: string;
+  token?: string;
+  warmupSeconds: string;
+  settleSeconds: string;
+}
+
+/**
+ * `faultline demo --story NAME --speed N`: replays one story against a running `faultline serve` on
+ * past event time (it ends now), N times faster than real time ("max" for as fast as the receiver
+ * takes it), then waits for the correlation report to settle and prints the incidents it found.
+ */
+export async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
+  if (!storyNames.includes(options.story as StoryName)) {
+    throw new ConfigError(`--story must be one of ${storyNames.join(", ")}`);
+  }
+  const story = options.story as StoryName;
+  const speed = options.speed === "max" ? Number.POSITIVE_INFINITY : Number(options.speed);
+  const warmupSeconds = Number(options.warmupSeconds);
+  const settleSeconds = Number(options.settleSeconds);
+  if (!(speed > 0) || !(warmupSeconds >= 0) || !(settleSeconds >= 0)) {
+    throw new ConfigError(
+      "--speed must be a positive number or max; --warmup-seconds and --settle-seconds ≥ 0",
+    );
+  }
+  const api = options.api.replace(/\/+$/, "");
+  const otlp = options.otlp.replace(/\/+$/, "");
+  console.log(`Replaying "${story}" at ${Number.isFinite(speed) ? `${speed}×` : "full speed"} to ${otlp} …`);
+  let lastPrint = 0;
+  const replay = await replayStory({
+    story,
+    apiUrl: api,
+    otlpHttpUrl: otlp,
+    token: options.token,
+    speed,
+    warmupSeconds,
+    onProgress: (reachedMs) => {
+      if (Date.now() - lastPrint < 3_000) return;
+      lastPrint = Date.now();
+      console.log(`  event time ${new Date(reachedMs).toISOString()}`);
+    },
+  });
+  for (const change of replay.changes) {
+    console.log(
+      `  ${new Date(change.atMs).toISOString()}  ${change.kind} of ${change.service} ${change.version}`,
+    );
+  }
+  console.log(`Traffic sent; waiting up to ${settleSeconds} s for the correlation report to settle …`);
+  const incidents = await settledReport(api, replay.fromMs, replay.toMs, settleSeconds, options.token);
+  if (incidents.length === 0) console.log("No incident was opened.");
+  for (const incident of incidents) {
+    const cause = incident.cause
+      ? `cause: ${incident.cause.kind} of ${incident.cause.service} ${incident.cause.version ?? ""} (score ${incident.cause.score})`
+      : "no change explains it";
+    console.log(`  ${incident.title} [${incident.services.join(", ")}] — ${cause}`);
+  }
+}
+
+interface ReportIncident {
+  title: string;
+  services: string[];
+  cause: { service: string; kind: string; version: string | null; score: number } | null;
+}
+
+/** Polls the report every 2 s until two answers in a row agree (with an incident) or time runs out. */
+async function settledReport(
+  api: string,
+  fromMs: number,
+  toMs: number,
+  settleSeconds: number,
+  token: string | undefined,
+): Promise<ReportIncident[]> {
+  const search = new URLSearchParams({
+    from: new Date(fromMs).toISOString(),
+    to: new Date(toMs + 60_000).toISOString(),
+    environment: "production",
+  });
+  const deadline = Date.now() + settleSeconds * 1000;
+  let previous = "";
+  let incidents: ReportIncident[] = [];
+  while (Date.now() < deadline) {
+    const response = await fetch(`${api}/api/v1/reports/correlation?${search}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    if (!response.ok) throw new Error(`the report API answered ${response.status}`);
+    incidents = ((await response.json()) as { incidents: ReportIncident[] }).incidents;
+    const text = JSON.stringify(incidents);
+    if (text === previous && incidents.length > 0) break;
+    previous = text;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+  return incidents;
+}
