@@ -1,3 +1,4 @@
+export { type AmqpBrokerOptions, createAmqpBroker, type MessagingTracerPicker } from "./amqp-broker.ts";
 export {
   type ConnectedPlatform,
   createPlatform,

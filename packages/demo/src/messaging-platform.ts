@@ -6,6 +6,7 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
+  type Tracer,
   trace,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -45,6 +46,8 @@ interface Instance extends InstanceIdentity {
 }
 
 interface Request {
+  /** The instance that serves this request's spans of its service (a broker-traced consumer). */
+  pinned?: Instance;
   random: SeededRandom;
   userId: string;
   platform: string;
@@ -80,6 +83,10 @@ export class MessagingPlatform {
     failed: boolean;
   }[] = [];
   private subscribed = false;
+  /** The dm-api instance publishing right now, and the delivery-worker instance consuming. */
+  private publisher: Instance | undefined;
+  private consumer: Instance | undefined;
+  private consumerTurn = 0;
 
   constructor(private readonly options: PlatformOptions) {
     for (const spec of platformServices) {
@@ -153,7 +160,9 @@ export class MessagingPlatform {
   private async subscribe(): Promise<void> {
     if (this.subscribed) return;
     this.subscribed = true;
-    await this.options.broker.subscribe(dmTopic, "delivery-worker", (message) => this.deliver(message));
+    await this.options.broker.subscribe(dmTopic, "delivery-worker", (message, active) =>
+      this.deliver(message, active),
+    );
   }
 
   private rootRequest(startMs: number, random: SeededRandom): void {
@@ -225,7 +234,8 @@ export class MessagingPlatform {
     links: Link[] = [],
   ): CallResult & { span: Span } {
     const spec = this.spec(service);
-    const instance = request.random.pick(this.instancesOf(service));
+    const instance =
+      request.pinned?.service === service ? request.pinned : request.random.pick(this.instancesOf(service));
     const tracer = this.options.telemetry.tracer(instance);
     const span = tracer.startSpan(
       operation,
@@ -299,6 +309,19 @@ export class MessagingPlatform {
     startMs: number,
     destination: string,
   ): number {
+    const broker = this.options.broker;
+    if (broker.tracesMessaging) {
+      // The broker's instrumentation makes the producer span (on `caller`'s SDK) and carries the context.
+      this.publisher = caller;
+      this.pending.push(
+        broker.publish(
+          destination,
+          { headers: this.consumerInputs(request, startMs), body: `dm from ${request.userId}` },
+          { parent, producer: caller },
+        ),
+      );
+      return startMs + 1;
+    }
     const tracer = this.options.telemetry.tracer(caller);
     const producer = tracer.startSpan(
       `send ${destination}`,
@@ -317,12 +340,7 @@ export class MessagingPlatform {
     );
     const endMs = startMs + request.random.duration(3, 2);
     producer.end(endMs);
-    const headers: Record<string, string> = {
-      "x-demo-published-at": String(endMs),
-      "x-demo-seed": String(request.random.int(2 ** 31)),
-      "x-demo-user": request.userId,
-      "x-demo-platform": request.platform,
-    };
+    const headers = this.consumerInputs(request, endMs);
     propagator.inject(trace.setSpan(ROOT_CONTEXT, producer), headers, {
       set: (carrier, key, value) => {
         carrier[key] = value;
@@ -334,8 +352,57 @@ export class MessagingPlatform {
     return endMs;
   }
 
-  /** delivery-worker: a CONSUMER span, child of and linked to the producer, fanning out to inbox and push. */
-  private async deliver(message: BrokerMessage): Promise<void> {
+  /**
+   * The tracer a broker's own instrumentation should use for a messaging span: the publishing dm-api
+   * instance's for the producer span, the next delivery-worker instance's for the consumer span.
+   */
+  messagingTracer(kind: SpanKind | undefined): Tracer {
+    if (kind === SpanKind.CONSUMER) {
+      const instances = this.instancesOf("delivery-worker");
+      this.consumer = instances[this.consumerTurn++ % instances.length] ?? instances[0];
+      return this.options.telemetry.tracer(this.consumer);
+    }
+    return this.options.telemetry.tracer(this.publisher ?? this.instancesOf("dm-api")[0]);
+  }
+
+  /** What the consumer needs to simulate its side: timing, a seed and the user (message headers). */
+  private consumerInputs(request: Request, publishedAtMs: number): Record<string, string> {
+    return {
+      "x-demo-published-at": String(publishedAtMs),
+      "x-demo-seed": String(request.random.int(2 ** 31)),
+      "x-demo-user": request.userId,
+      "x-demo-platform": request.platform,
+    };
+  }
+
+  /**
+   * delivery-worker: a CONSUMER span, child of and linked to the producer, fanning out to inbox and
+   * push. When the broker traced the hop itself, its consumer span is `active` and the worker's own
+   * work is an internal span inside it, on the same instance.
+   */
+  private async deliver(message: BrokerMessage, active?: Context): Promise<void> {
+    if (this.options.broker.tracesMessaging && active) {
+      const request: Request = {
+        random: new SeededRandom(Number(message.headers["x-demo-seed"] ?? 1)),
+        userId: message.headers["x-demo-user"] ?? "unknown",
+        platform: message.headers["x-demo-platform"] ?? "api",
+        ...(this.consumer ? { pinned: this.consumer } : {}),
+      };
+      this.serve(
+        "delivery-worker",
+        "deliver dm",
+        Date.now(),
+        active,
+        request,
+        (hop) => {
+          hop.call("inbox", "POST /v1/inbox/append");
+          hop.call("notification", "notification.v1.Push/Send");
+        },
+        {},
+        SpanKind.INTERNAL,
+      );
+      return;
+    }
     const producerContext = propagator.extract(ROOT_CONTEXT, message.headers, {
       get: (carrier, key) => carrier[key],
       keys: (carrier) => Object.keys(carrier),
