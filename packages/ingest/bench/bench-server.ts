@@ -68,6 +68,10 @@ const pipeline = new IngestPipeline({
   db,
   logger: stderrLogger,
   ...(values["max-pending-spans"] ? { maxPendingSpans: Number(values["max-pending-spans"]) } : {}),
+  // Diagnostics only: how much of a cell's time and memory the rollup fold takes.
+  ...(process.env.BENCH_ROLLUP_INTERVAL_MS
+    ? { rollupIntervalMs: Number(process.env.BENCH_ROLLUP_INTERVAL_MS) }
+    : {}),
   onCommitted: (batch) => {
     commits += 1;
     written.seriesBuckets += batch.seriesBuckets.length;

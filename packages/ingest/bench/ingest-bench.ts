@@ -11,7 +11,9 @@
  *
  * Environment: BENCH_REQUESTS (timed + warm-up requests per cell, default 400), BENCH_CONCURRENCY
  * (requests in flight, default 8), BENCH_PROFILE=DIR (write a --cpu-prof profile of every child there),
- * BENCH_ONLY=proto,gzip,json,baseline and BENCH_STORAGE=pglite,postgres to run a subset.
+ * BENCH_ONLY=proto,gzip,json,baseline and BENCH_STORAGE=pglite,postgres to run a subset,
+ * BENCH_ROLLUP_INTERVAL_MS (the server's rollup fold interval; a large value keeps folds out of the
+ * timed window, to see what they cost).
  */
 import { gzip } from "node:zlib";
 import { BenchServer } from "./bench-child.ts";
