@@ -126,7 +126,10 @@ export function aggregateSpans(
   }
   const oldestMs = nowMs - maxAgeMs;
   const newestMs = nowMs + maxFutureSkewMs;
-  const index = context.joinIndex ?? new SpanJoinIndex();
+  // A one-off index only has to hold this batch: sizing it to the batch keeps callers without a
+  // long-lived index (tests, tools) from allocating the full default tables on every call.
+  const batchCapacity = Math.max(1024, spans.length);
+  const index = context.joinIndex ?? new SpanJoinIndex({ maxSpans: batchCapacity, maxWaiting: batchCapacity });
 
   const seriesBuckets: SeriesBucketDelta[] = [];
   const bucketsWithErrors: BucketState[] = [];
