@@ -19,6 +19,7 @@ describe("parseServeConfig", () => {
       faroApiKey: undefined,
       corsOrigins: [],
       demo: false,
+      demoBroker: "memory",
       logLevel: "info",
       shutdownTimeoutMs: 10000,
     });
@@ -78,6 +79,12 @@ describe("parseServeConfig", () => {
     expect(parseServeConfig({ ...defaults, demo: "true" }).demo).toBe(true);
     expect(parseServeConfig({ ...defaults, demo: "0" }).demo).toBe(false);
     expect(() => parseServeConfig({ ...defaults, demo: "maybe" })).toThrow(/--demo \(FAULTLINE_DEMO\)/);
+    expect(
+      parseServeConfig({ ...defaults, demoBroker: "amqp://guest:guest@127.0.0.1:5672" }).demoBroker,
+    ).toBe("amqp://guest:guest@127.0.0.1:5672");
+    expect(() => parseServeConfig({ ...defaults, demoBroker: "kafka" })).toThrow(
+      /--demo-broker \(FAULTLINE_DEMO_BROKER\)/,
+    );
   });
 });
 

@@ -99,6 +99,14 @@ export const serveSettings = [
     description: "run the simulated messaging platform and its outage story",
   },
   {
+    key: "demoBroker",
+    flag: "--demo-broker <broker>",
+    env: "FAULTLINE_DEMO_BROKER",
+    default: "memory",
+    description:
+      "the demo's dm.messages hop: memory, or a RabbitMQ URL (amqp://guest:guest@127.0.0.1:5672) for live traffic",
+  },
+  {
     key: "logLevel",
     flag: "--log-level <level>",
     env: "FAULTLINE_LOG_LEVEL",
@@ -171,6 +179,12 @@ export const serveConfigSchema = z.object({
       error: "must be a comma-separated list of origins like https://app.example.com, or *",
     }),
   demo: booleanFlag,
+  demoBroker: z
+    .string()
+    .trim()
+    .refine((value) => value === "memory" || /^amqps?:\/\//.test(value), {
+      error: "must be memory or an amqp:// URL",
+    }),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
     error: "must be one of fatal, error, warn, info, debug, trace, silent",
   }),

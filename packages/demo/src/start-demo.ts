@@ -1,8 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { createAmqpBroker } from "./amqp-broker.ts";
 import { createPlatform, type DemoTarget } from "./create-platform.ts";
 import { buildStory, type StoryName } from "./demo-stories.ts";
-import type { MessageBroker } from "./message-broker.ts";
+import type { MessagingPlatform } from "./messaging-platform.ts";
 import { postChange, runTimeline, scheduleStory, type TimedStep } from "./run-timeline.ts";
 
 /** Options of {@link startDemo}. */
@@ -20,7 +21,11 @@ export interface DemoOptions extends DemoTarget {
   leadInSeconds?: number;
   /** Quiet seconds between live stories (default 600). */
   quietSeconds?: number;
-  broker?: MessageBroker;
+  /**
+   * Runs the live traffic's dm.messages hop over this RabbitMQ (amqp://…). The backfill always uses the
+   * in-memory broker: the instrumentation's spans carry wall-clock times, which only live traffic has.
+   */
+  amqpUrl?: string | undefined;
   /** Structured progress lines. */
   log(message: string, fields?: Record<string, unknown>): void;
   /** Lines meant for the person watching (what is happening, what to look for). */
@@ -135,7 +140,29 @@ export function startDemo(options: DemoOptions): RunningDemo {
       }
       await save();
       resolveBackfilled();
-      await tellLive(options, connected.platform, saved, report, progress, stop.signal);
+      let live = connected;
+      if (options.amqpUrl) {
+        let livePlatform: MessagingPlatform | undefined;
+        const broker = await createAmqpBroker({ url: options.amqpUrl }, (kind) => {
+          if (!livePlatform) throw new Error("the live platform is not built yet");
+          return livePlatform.messagingTracer(kind);
+        });
+        live = createPlatform({
+          ...options,
+          seed: `demo-live:${nowMs}`,
+          rootRate: options.rootRate ?? 12,
+          broker,
+        });
+        livePlatform = live.platform;
+        options.announce(
+          `live dm.messages traffic goes through RabbitMQ at ${new URL(options.amqpUrl).host}`,
+        );
+      }
+      try {
+        await tellLive(options, live.platform, saved, report, progress, stop.signal);
+      } finally {
+        if (live !== connected) await live.close();
+      }
     } catch (error) {
       rejectBackfilled(error);
       if (!stop.signal.aborted) throw error;
@@ -157,7 +184,7 @@ export function startDemo(options: DemoOptions): RunningDemo {
 /** Live traffic forever: the identity outage first, then the stories in turn with quiet time between. */
 async function tellLive(
   options: DemoOptions,
-  platform: ReturnType<typeof createPlatform>["platform"],
+  platform: MessagingPlatform,
   state: DemoState,
   report: (change: Parameters<typeof postChange>[2], atMs: number) => Promise<void>,
   progress: (reachedMs: number) => void,
