@@ -64,6 +64,7 @@ describe.skipIf(!available)("the delivery hop over RabbitMQ", () => {
     const producerIds = new Set(producers.map((span) => span.spanContext().spanId));
     for (const producer of producers) {
       expect(resource(producer, "service.name")).toBe("dm-api");
+      expect(producer.name).toBe("send dm.messages");
       expect(producer.attributes["messaging.destination.name"]).toBe("dm.messages");
       expect(producer.attributes["messaging.operation.type"]).toBe("send");
       // The producer span is a child of dm-api's server span: the context crossed into the instrumentation.
@@ -71,6 +72,7 @@ describe.skipIf(!available)("the delivery hop over RabbitMQ", () => {
     }
     for (const consumer of consumers) {
       expect(resource(consumer, "service.name")).toBe("delivery-worker");
+      expect(consumer.name).toBe("process dm.messages");
       expect(consumer.attributes["messaging.operation.type"]).toBe("process");
       const linked = consumer.links[0]?.context.spanId;
       expect(linked !== undefined && producerIds.has(linked)).toBe(true);

@@ -47,16 +47,17 @@ export async function createAmqpBroker(
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const instrumentation = new AmqplibInstrumentation({
     useLinksForConsume: true,
-    // The instrumentation still writes the older attribute names; add the current conventions.
+    // The instrumentation still writes the older attribute names and names spans after the exchange;
+    // add the current conventions and name them as the in-memory hop does, so the series continue.
     publishHook: (span, info) =>
-      span.setAttributes({
+      span.updateName(`send ${destinationOf(info.routingKey)}`).setAttributes({
         "messaging.system": "rabbitmq",
         "messaging.destination.name": destinationOf(info.routingKey),
         "messaging.operation.type": "send",
         "messaging.operation.name": "publish",
       }),
     consumeHook: (span, info) =>
-      span.setAttributes({
+      span.updateName(`process ${destinationOf(info.msg.fields.routingKey)}`).setAttributes({
         "messaging.system": "rabbitmq",
         "messaging.destination.name": destinationOf(info.msg.fields.routingKey),
         "messaging.operation.type": "process",
