@@ -69,7 +69,10 @@ interface ReportIncident {
   cause: { service: string; kind: string; version: string | null; score: number } | null;
 }
 
-/** Polls the report every 2 s until two answers in a row agree (with an incident) or time runs out. */
+/**
+ * Polls the report every 2 s until three answers in a row agree (with an incident) or time runs out:
+ * attribution can land a poll or two after an incident opens.
+ */
 async function settledReport(
   api: string,
   fromMs: number,
@@ -84,6 +87,7 @@ async function settledReport(
   });
   const deadline = Date.now() + settleSeconds * 1000;
   let previous = "";
+  let agreeing = 0;
   let incidents: ReportIncident[] = [];
   while (Date.now() < deadline) {
     const response = await fetch(`${api}/api/v1/reports/correlation?${search}`, {
@@ -92,7 +96,8 @@ async function settledReport(
     if (!response.ok) throw new Error(`the report API answered ${response.status}`);
     incidents = ((await response.json()) as { incidents: ReportIncident[] }).incidents;
     const text = JSON.stringify(incidents);
-    if (text === previous && incidents.length > 0) break;
+    agreeing = text === previous && incidents.length > 0 ? agreeing + 1 : 0;
+    if (agreeing >= 2) break;
     previous = text;
     await new Promise((resolve) => setTimeout(resolve, 2_000));
   }

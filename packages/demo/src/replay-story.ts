@@ -12,7 +12,11 @@ export interface ReplayOptions extends Omit<PlatformSetup, "seed" | "rootRate"> 
   /** Mean root requests per second (default 12). */
   rootRate?: number;
   seed?: string;
-  /** Event time at which the story's traffic ends (default: now, so every span lies in the past). */
+  /**
+   * Event time at which the story's traffic ends. The default, five minutes ago, keeps the whole replay
+   * clearly in the past, so detection closes buckets on event time (and flushes when the sender goes
+   * quiet) instead of racing the wall clock as it does for live data.
+   */
   endMs?: number;
   signal?: AbortSignal;
   onProgress?(reachedMs: number): void;
@@ -35,7 +39,7 @@ export interface ReplayResult {
 export async function replayStory(options: ReplayOptions): Promise<ReplayResult> {
   const story = buildStory(options.story);
   const warmupMs = (options.warmupSeconds ?? 300) * 1000;
-  const toMs = Math.floor((options.endMs ?? Date.now()) / 10_000) * 10_000;
+  const toMs = Math.floor((options.endMs ?? Date.now() - 5 * 60_000) / 10_000) * 10_000;
   const fromMs = toMs - story.durationSeconds * 1000 - warmupMs;
   const firstStepMs = fromMs + warmupMs;
   const connected = createPlatform({
