@@ -129,7 +129,8 @@ export function aggregateSpans(
   // A one-off index only has to hold this batch: sizing it to the batch keeps callers without a
   // long-lived index (tests, tools) from allocating the full default tables on every call.
   const batchCapacity = Math.max(1024, spans.length);
-  const index = context.joinIndex ?? new SpanJoinIndex({ maxSpans: batchCapacity, maxWaiting: batchCapacity });
+  const index =
+    context.joinIndex ?? new SpanJoinIndex({ maxSpans: batchCapacity, maxWaiting: batchCapacity });
 
   const seriesBuckets: SeriesBucketDelta[] = [];
   const bucketsWithErrors: BucketState[] = [];
