@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { latencyBinKeyOf } from "../latency-bin-key-of.ts";
 import { emptySketchBins, type SketchBins } from "../sketch-bins.ts";
+import { binomial, poisson } from "../test-support/random-counts.ts";
 import { type SeededRandom, seededRandom } from "../test-support/seeded-random.ts";
 import { defaultDetectionConfig } from "./detection-config.ts";
 import { DetectionEngine } from "./detection-engine.ts";
@@ -21,47 +22,6 @@ const t0 = Date.UTC(2026, 0, 5);
 const faultAt = t0 + 40 * minute;
 
 // ---------------------------------------------------------------- synthetic traffic
-
-/** Poisson by inversion, in pieces of ≤ 400 so e^-λ never underflows. */
-function poisson(random: SeededRandom, mean: number): number {
-  let total = 0;
-  let left = mean;
-  while (left > 0) {
-    const lambda = Math.min(400, left);
-    left -= lambda;
-    let k = 0;
-    let p = Math.exp(-lambda);
-    let cumulative = p;
-    const u = random.next();
-    while (u > cumulative && k < 10 * lambda + 50) {
-      k += 1;
-      p *= lambda / k;
-      cumulative += p;
-    }
-    total += k;
-  }
-  return total;
-}
-
-/** Binomial by inversion (exact; fine while n·p stays in the hundreds). */
-function binomial(random: SeededRandom, n: number, p: number): number {
-  if (n <= 0 || p <= 0) return 0;
-  if (p >= 1) return n;
-  if (p > 0.5) return n - binomial(random, n, 1 - p);
-  if (n * p > 300)
-    return Math.max(0, Math.min(n, Math.round(n * p + Math.sqrt(n * p * (1 - p)) * random.normal())));
-  let k = 0;
-  let pmf = (1 - p) ** n;
-  let cumulative = pmf;
-  const u = random.next();
-  const odds = p / (1 - p);
-  while (u > cumulative && k < n) {
-    pmf *= ((n - k) / (k + 1)) * odds;
-    k += 1;
-    cumulative += pmf;
-  }
-  return k;
-}
 
 /** A latency sketch of `spans` durations, lognormal around `medianMs`, with integer counts. */
 function latencyBins(random: SeededRandom, spans: number, medianMs: number): SketchBins {

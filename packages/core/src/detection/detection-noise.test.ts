@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { latencyBinKeyOf } from "../latency-bin-key-of.ts";
 import { emptySketchBins, type SketchBins } from "../sketch-bins.ts";
+import { binomial, poisson } from "../test-support/random-counts.ts";
 import { type SeededRandom, seededRandom } from "../test-support/seeded-random.ts";
 import { DetectionEngine } from "./detection-engine.ts";
 import type { IncidentSnapshot, SeriesObservation } from "./detection-types.ts";
@@ -12,43 +13,6 @@ import type { IncidentSnapshot, SeriesObservation } from "./detection-types.ts";
 const step = 10_000;
 const day = 86_400_000;
 const t0 = Date.UTC(2026, 0, 5);
-
-/** Poisson by inversion, in pieces of ≤ 400 so e^-λ never underflows. */
-function poisson(random: SeededRandom, mean: number): number {
-  let total = 0;
-  let left = mean;
-  while (left > 0) {
-    const lambda = Math.min(400, left);
-    left -= lambda;
-    let k = 0;
-    let p = Math.exp(-lambda);
-    let cumulative = p;
-    const u = random.next();
-    while (u > cumulative && k < 10 * lambda + 50) {
-      k += 1;
-      p *= lambda / k;
-      cumulative += p;
-    }
-    total += k;
-  }
-  return total;
-}
-
-/** Binomial by inversion: exact, and cheap while n·p stays in the hundreds (here ≤ 225). */
-function binomial(random: SeededRandom, n: number, p: number): number {
-  if (n <= 0 || p <= 0) return 0;
-  let k = 0;
-  let pmf = (1 - p) ** n;
-  let cumulative = pmf;
-  const u = random.next();
-  const odds = p / (1 - p);
-  while (u > cumulative && k < n) {
-    pmf *= ((n - k) / (k + 1)) * odds;
-    k += 1;
-    cumulative += pmf;
-  }
-  return k;
-}
 
 function latencyBins(random: SeededRandom, spans: number): SketchBins {
   const bins = emptySketchBins();
