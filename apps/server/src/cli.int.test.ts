@@ -66,9 +66,13 @@ describe("faultline CLI", () => {
 
   it("serves /healthz at once, /readyz after migrations, and stops cleanly on SIGTERM", async () => {
     dataDir = await mkdtemp(join(tmpdir(), "faultline-cli-"));
-    child = spawn(process.execPath, [bin, "serve", "--port", "0", "--data-dir", dataDir], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    child = spawn(
+      process.execPath,
+      [bin, "serve", "--port", "0", "--otlp-port", "0", "--otlp-grpc-port", "0", "--data-dir", dataDir],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     const listening = await waitForLog(child, (line) => line.msg === "API and UI listening");
     const url = String(listening.url);
     const health = await fetch(`${url}/healthz`);

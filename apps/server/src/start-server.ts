@@ -77,13 +77,18 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
       config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
     );
     logger.info({ engine: db.engine, location: db.location }, "database ready");
-    const runner = new DetectionRunner({ db, logger: logger.child({ component: "detection" }) });
+    const runner = new DetectionRunner({
+      db,
+      logger: logger.child({ component: "detection" }),
+      ingestBusy: () => ingest.hasPendingWork(),
+    });
     detection = runner;
-    pipeline = new IngestPipeline({
+    const ingest = new IngestPipeline({
       db,
       logger: ingestLogger,
       onCommitted: (batch) => runner.observe(batch),
     });
+    pipeline = ingest;
     const cors = config.corsOrigins.length > 0 ? { allowedOrigins: config.corsOrigins } : null;
     otlpHttp = createOtlpHttpServer({
       sink: pipeline,

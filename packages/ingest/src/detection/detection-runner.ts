@@ -35,6 +35,8 @@ export interface DetectionRunnerOptions {
   idleFlushMs?: number;
   /** Versions not seen for this long (event time) are gone; see inferVersionChanges. Default 3 min. */
   versionIdleMs?: number;
+  /** Whether ingest still holds data that has not reached detection (see IngestPipeline.hasPendingWork). */
+  ingestBusy?: () => boolean;
   /** Called with the incidents each tick changed, after they are stored (notifications hook in here). */
   onIncidentsChanged?: (incidents: IncidentSnapshot[]) => void;
 }
@@ -53,6 +55,7 @@ export class DetectionRunner {
   private readonly versionIdleMs: number;
   private readonly lookbackMs: number;
   private readonly onIncidentsChanged: ((incidents: IncidentSnapshot[]) => void) | undefined;
+  private readonly ingestBusy: (() => boolean) | undefined;
   private readonly timer: NodeJS.Timeout;
   private lastDataWallMs = 0;
   private newestEventMs = Number.NEGATIVE_INFINITY;
@@ -71,6 +74,7 @@ export class DetectionRunner {
     this.engine = new DetectionEngine(options.config);
     this.lookbackMs = options.config?.attributionLookbackMs ?? 2 * 3_600_000;
     this.onIncidentsChanged = options.onIncidentsChanged;
+    this.ingestBusy = options.ingestBusy;
     this.timer = setInterval(() => void this.tick(), options.tickMs ?? 1000);
     this.timer.unref();
   }
@@ -120,7 +124,9 @@ export class DetectionRunner {
     const rows = await listChangeEventsSince(this.db.db, Number.isFinite(since) ? since : 0);
     this.engine.setChanges(rows.map(toCandidate));
     const now = this.clock();
-    const idle = now - this.lastDataWallMs >= this.idleFlushMs;
+    // Idle means nothing arrived for a while AND nothing is still on its way through ingest: a slow
+    // commit on a loaded machine must not let the flush close buckets its data still belongs to.
+    const idle = now - this.lastDataWallMs >= this.idleFlushMs && !(this.ingestBusy?.() ?? false);
     // Live data (event time near the wall clock) closes behind the clock; replayed history closes once
     // the sender has gone quiet, since no later event time will come to push the watermark.
     const replaying = this.newestEventMs < now - 120_000;

@@ -143,6 +143,11 @@ export class IngestPipeline implements TraceSink {
     };
   }
 
+  /** Whether requests are being decoded, queued or committed right now (detection waits for them). */
+  hasPendingWork(): boolean {
+    return this.inFlight.size > 0 || this.queue.length > 0 || this.flushing !== null;
+  }
+
   isOverloaded(): boolean {
     return this.closed || this.pendingSpans >= this.options.maxPendingSpans;
   }
