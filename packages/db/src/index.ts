@@ -5,6 +5,5 @@ export * from "./repositories/ingest-writer.ts";
 export * from "./repositories/instance-version-repository.ts";
 export * from "./repositories/rollup-fold.ts";
 export * from "./repositories/series-reader.ts";
-export * from "./repositories/series-repository.ts";
 export * from "./repositories/update-change-event.ts";
 export * from "./schema/index.ts";
