@@ -24,19 +24,27 @@ export interface IncidentRecord {
 const ts = (param: string) => `(timestamptz 'epoch' + ${param}::float8 * interval '1 millisecond')`;
 
 /**
- * Writes detection's view of an incident: the row (status set by people — acknowledged — is kept while
- * detection still sees it open), its ranked suspects and its system timeline, in one transaction.
+ * Writes detection's view of an incident: the row, its ranked suspects and its system timeline, in one
+ * transaction. What people set stays theirs: a severity set by hand is never changed by detection, and a
+ * status set by hand (acknowledged, resolved) holds until detection's own view changes — a recovery
+ * resolves an acknowledged incident, and a flare-up reopens one a person had resolved.
  */
 export async function saveIncident(handle: DbHandle, incident: IncidentRecord): Promise<void> {
   await handle.transaction(async (query) => {
     await query(
-      `INSERT INTO incidents (id, environment, title, status, severity, signal, root_service, started_at, detected_at,
-         ended_at, affected_services, surfaces, affected_users, cause_change_id, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, ${ts("$8")}, ${ts("$9")}, ${ts("$10")}, $11::text[], $12::text[], $13, $14, now())
+      `INSERT INTO incidents (id, environment, title, status, detection_status, severity, signal, root_service,
+         started_at, detected_at, ended_at, affected_services, surfaces, affected_users, cause_change_id, updated_at)
+       VALUES ($1, $2, $3, $4, $4, $5, $6, $7, ${ts("$8")}, ${ts("$9")}, ${ts("$10")}, $11::text[], $12::text[], $13, $14,
+         now())
        ON CONFLICT (id) DO UPDATE SET title = excluded.title,
-         status = CASE WHEN incidents.status = 'acknowledged' AND excluded.status = 'open' THEN incidents.status
+         status = CASE WHEN incidents.status_set_by IS NOT NULL
+                        AND incidents.detection_status = excluded.detection_status THEN incidents.status
                        ELSE excluded.status END,
-         severity = excluded.severity, signal = excluded.signal, root_service = excluded.root_service,
+         status_set_by = CASE WHEN incidents.detection_status = excluded.detection_status THEN incidents.status_set_by
+                       END,
+         detection_status = excluded.detection_status,
+         severity = CASE WHEN incidents.severity_set_by IS NOT NULL THEN incidents.severity ELSE excluded.severity END,
+         signal = excluded.signal, root_service = excluded.root_service,
          started_at = excluded.started_at, detected_at = excluded.detected_at, ended_at = excluded.ended_at,
          affected_services = excluded.affected_services, surfaces = excluded.surfaces,
          affected_users = excluded.affected_users, cause_change_id = excluded.cause_change_id, updated_at = now()`,

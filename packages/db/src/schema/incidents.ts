@@ -28,8 +28,15 @@ export const incidents = pgTable(
     id: text("id").primaryKey(),
     environment: text("environment").notNull(),
     title: text("title").notNull(),
+    /** What people see: detection's status unless a person set one since detection last changed it. */
     status: text("status").$type<IncidentStatus>().notNull(),
+    /** Detection's own view (open or resolved), kept apart so a person's override can be told from it. */
+    detectionStatus: text("detection_status").$type<IncidentStatus>().notNull().default("open"),
+    /** Who set `status` by hand; NULL while it is detection's. */
+    statusSetBy: text("status_set_by"),
     severity: text("severity").$type<IncidentSeverity>().notNull(),
+    /** Who set `severity` by hand; detection no longer changes it once set. */
+    severitySetBy: text("severity_set_by"),
     signal: text("signal").$type<IncidentSignal>().notNull(),
     rootService: text("root_service"),
     /** When the anomaly began. */
@@ -44,6 +51,7 @@ export const incidents = pgTable(
     causeChangeId: text("cause_change_id").references(() => changeEvents.id, { onDelete: "set null" }),
     assignee: text("assignee"),
     acknowledgedBy: text("acknowledged_by"),
+    acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true, mode: "date" }),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
