@@ -17,6 +17,7 @@ export * from "./latency-bin-key-of.ts";
 export * from "./merge-ingest-aggregates.ts";
 export * from "./merge-latency-bins.ts";
 export * from "./merge-user-registers.ts";
+export * from "./postmortems/index.ts";
 export * from "./quantile-from-latency-bins.ts";
 export * from "./reports/build-correlation-report.ts";
 export * from "./reports/escape-markdown.ts";

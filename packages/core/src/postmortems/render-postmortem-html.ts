@@ -1,0 +1,34 @@
+import rehypeSanitize, { defaultSchema } from "rehype-sanitize";
+import rehypeStringify from "rehype-stringify";
+import remarkGfm from "remark-gfm";
+import remarkParse from "remark-parse";
+import remarkRehype from "remark-rehype";
+import { unified } from "unified";
+
+/**
+ * The allow-list: GitHub's (hast-util-sanitize's default) narrowed further. Links may be http(s),
+ * mailto or relative; images only http(s); no `style`, no event handlers, no form controls other than
+ * GFM's disabled task-list checkboxes. Ids and names get a `user-content-` prefix so a document cannot
+ * clobber the page's own globals.
+ */
+const schema = {
+  ...defaultSchema,
+  protocols: { ...defaultSchema.protocols, href: ["http", "https", "mailto"], src: ["http", "https"] },
+};
+
+const processor = unified()
+  .use(remarkParse)
+  .use(remarkGfm)
+  // Raw HTML in the Markdown is dropped here (allowDangerousHtml stays off): it never reaches the tree.
+  .use(remarkRehype)
+  .use(rehypeSanitize, schema)
+  .use(rehypeStringify);
+
+/**
+ * Renders postmortem Markdown to HTML that is safe to insert into a page: the editor's live preview,
+ * the published view and the printable export all go through here. No raw HTML survives, no script,
+ * no event-handler attribute, no `javascript:`/`data:`/`vbscript:` URL; everything else is escaped text.
+ */
+export function renderPostmortemHtml(markdown: string): string {
+  return String(processor.processSync(markdown));
+}
