@@ -92,6 +92,21 @@ export const serveSettings = [
     description: "comma-separated browser origins allowed to send OTLP and Faro data (CORS off when empty)",
   },
   {
+    key: "traceUrlTemplate",
+    flag: "--trace-url-template <template>",
+    env: "FAULTLINE_TRACE_URL_TEMPLATE",
+    default: undefined,
+    description:
+      "link to a trace in your viewer, {traceId} replaced, e.g. http://localhost:16686/trace/{traceId} (Jaeger)",
+  },
+  {
+    key: "webDist",
+    flag: "--web-dist <dir>",
+    env: "FAULTLINE_WEB_DIST",
+    default: undefined,
+    description: "built UI to serve at / (default: apps/web/dist of this checkout)",
+  },
+  {
     key: "demo",
     flag: "--demo",
     env: "FAULTLINE_DEMO",
@@ -104,7 +119,7 @@ export const serveSettings = [
     env: "FAULTLINE_DEMO_BROKER",
     default: "memory",
     description:
-      "the demo's dm.messages hop: memory, or a RabbitMQ URL (amqp://guest:guest@127.0.0.1:5672) for live traffic",
+      "the demo's dm.messages hop: memory, or for live traffic a RabbitMQ (amqp://guest:guest@127.0.0.1:5672) or NATS JetStream (nats://127.0.0.1:4222) URL",
   },
   {
     key: "logLevel",
@@ -178,12 +193,25 @@ export const serveConfigSchema = z.object({
     .refine((origins) => origins.every((origin) => origin === "*" || /^https?:\/\/[^/\s]+$/.test(origin)), {
       error: "must be a comma-separated list of origins like https://app.example.com, or *",
     }),
+  traceUrlTemplate: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value : undefined))
+    .refine((value) => value === undefined || (/^https?:\/\//.test(value) && value.includes("{traceId}")), {
+      error: "must be an http(s) URL containing {traceId}",
+    }),
+  webDist: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value : undefined)),
   demo: booleanFlag,
   demoBroker: z
     .string()
     .trim()
-    .refine((value) => value === "memory" || /^amqps?:\/\//.test(value), {
-      error: "must be memory or an amqp:// URL",
+    .refine((value) => value === "memory" || /^(amqps?|nats):\/\//.test(value), {
+      error: "must be memory, an amqp:// URL or a nats:// URL",
     }),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
     error: "must be one of fatal, error, warn, info, debug, trace, silent",

@@ -13,11 +13,13 @@ import {
   type OtlpHttpServer,
 } from "@faultline/ingest";
 import Fastify, { type FastifyBaseLogger } from "fastify";
-import type { ServeConfig } from "./config.ts";
+import { isLoopbackHost, type ServeConfig } from "./config.ts";
 import { registerChangeRoutes } from "./http/change-routes.ts";
 import { type Readiness, registerHealthRoutes } from "./http/health-routes.ts";
 import { registerReportRoutes } from "./http/report-routes.ts";
 import { registerSeriesRoutes } from "./http/series-routes.ts";
+import { registerTrpcRoutes } from "./http/trpc-routes.ts";
+import { registerUiRoutes } from "./http/ui-routes.ts";
 import { registerWebhookRoutes } from "./http/webhook-routes.ts";
 import type { Logger } from "./logger.ts";
 import { runDemo } from "./run-demo.ts";
@@ -60,8 +62,23 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
     token: config.token,
     clock: Date.now,
   });
+  // The UI's Faro SDK reports to our own receiver on the OTLP port, at the host the browser used.
+  let otlpHttpPortForUi: number | undefined;
+  await registerTrpcRoutes(api, {
+    db: openDb,
+    clock: Date.now,
+    config: (request) => ({
+      traceUrlTemplate: config.traceUrlTemplate ?? null,
+      faroCollectorUrl:
+        otlpHttpPortForUi === undefined
+          ? null
+          : `http://${hostWithoutPort(request.hostname)}:${otlpHttpPortForUi}/collect`,
+    }),
+  });
+  await registerUiRoutes(api, { webDist: config.webDist });
   await api.listen({ host: config.host, port: config.port });
   const apiUrl = urlOf(api.server.address() as AddressInfo);
+  const uiOrigins = uiOriginsOf(config.host, (api.server.address() as AddressInfo).port);
   logger.info({ url: apiUrl }, "API and UI listening");
 
   let pipeline: IngestPipeline | undefined;
@@ -109,11 +126,13 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
           isOverloaded: () => browserSink.isOverloaded(),
         },
         apiKey: config.faroApiKey ?? null,
-        allowedOrigins: config.corsOrigins,
+        // The UI's own origins are always allowed, so it can report about itself without --cors-origins.
+        allowedOrigins: [...config.corsOrigins, ...uiOrigins],
         logger: ingestLogger,
       }),
     );
     const otlpHttpPort = await otlpHttp.listen(config.otlpPort, config.host);
+    otlpHttpPortForUi = otlpHttpPort;
     otlpGrpc = createOtlpGrpcServer({
       sink: pipeline,
       bearerToken: config.token ?? null,
@@ -150,6 +169,19 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
 
 function urlOf(address: AddressInfo): string {
   return `http://${formatHost(address.address)}:${address.port}`;
+}
+
+/** Origins a browser may load the UI from: the bound host, plus the loopback names when bound to loopback. */
+function uiOriginsOf(host: string, port: number): string[] {
+  const loopback = ["127.0.0.1", "localhost", "[::1]"];
+  const hosts = new Set([formatHost(host), ...(isLoopbackHost(host) ? loopback : [])]);
+  return [...hosts].map((name) => `http://${name}:${port}`);
+}
+
+/** Fastify's `hostname` may carry the port (`localhost:3000`, `[::1]:3000`). */
+function hostWithoutPort(hostname: string): string {
+  if (hostname.startsWith("[")) return hostname.slice(0, hostname.indexOf("]") + 1);
+  return hostname.split(":")[0] || "127.0.0.1";
 }
 
 function formatHost(address: string): string {

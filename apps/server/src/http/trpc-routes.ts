@@ -1,0 +1,37 @@
+import { type ApiConfig, appRouter, createContext } from "@faultline/api";
+import type { DbHandle } from "@faultline/db";
+import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
+import type { ApiApp } from "./health-routes.ts";
+
+export interface TrpcRouteDeps {
+  db: () => DbHandle;
+  clock: () => number;
+  /** Settings for the UI, per request (the Faro collector URL is built from the host the browser used). */
+  config: (request: { hostname: string }) => Partial<ApiConfig>;
+}
+
+/** Mounts the UI's tRPC API (`@faultline/api`) under `/trpc`. */
+export async function registerTrpcRoutes(app: ApiApp, deps: TrpcRouteDeps): Promise<void> {
+  await app.register(fastifyTRPCPlugin, {
+    prefix: "/trpc",
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({
+        req,
+      }: {
+        req: { headers: Record<string, string | string[] | undefined>; hostname: string };
+      }) =>
+        createContext({ db: deps.db(), clock: deps.clock, config: deps.config(req), headers: req.headers }),
+      onError: ({
+        error,
+        path,
+      }: {
+        error: { code: string; message: string; cause?: unknown };
+        path?: string;
+      }) => {
+        if (error.code === "INTERNAL_SERVER_ERROR")
+          app.log.error({ err: error.cause ?? error, path }, "tRPC call failed");
+      },
+    },
+  });
+}

@@ -1,0 +1,63 @@
+import type { DbHandle } from "@faultline/db";
+
+/** Settings of `faultline serve` the UI needs to see or the routers need to act on. */
+export interface ApiConfig {
+  /** Environment the UI shows when it does not name one. */
+  defaultEnvironment: string;
+  /**
+   * Link to a trace in the team's trace viewer, `{traceId}` replaced by the trace id, e.g.
+   * `http://localhost:16686/trace/{traceId}` (Jaeger) or a Grafana Explore URL for Tempo. Null: no links.
+   */
+  traceUrlTemplate: string | null;
+  /** Where the UI's own Faro SDK reports (Faultline's receiver, `<otlp http url>/collect`). Null: off. */
+  faroCollectorUrl: string | null;
+}
+
+/** What every procedure gets: the database, a clock (ms since the epoch) and the serve settings. */
+export interface ApiContext {
+  db: DbHandle;
+  clock: () => number;
+  config: ApiConfig;
+  /**
+   * The acting person's name, from the `x-faultline-user` request header (the UI stores it locally).
+   * There is no authentication yet: this is attribution for the timeline, not access control.
+   */
+  actor: string | null;
+}
+
+export interface CreateContextOptions {
+  db: DbHandle;
+  clock?: () => number;
+  config?: Partial<ApiConfig>;
+  /** Request headers, when called over HTTP. */
+  headers?: Record<string, string | string[] | undefined>;
+}
+
+export const actorHeader = "x-faultline-user";
+
+export function createContext(options: CreateContextOptions): ApiContext {
+  return {
+    db: options.db,
+    clock: options.clock ?? Date.now,
+    config: {
+      defaultEnvironment: options.config?.defaultEnvironment ?? "production",
+      traceUrlTemplate: options.config?.traceUrlTemplate ?? null,
+      faroCollectorUrl: options.config?.faroCollectorUrl ?? null,
+    },
+    actor: actorFrom(options.headers?.[actorHeader]),
+  };
+}
+
+function actorFrom(value: string | string[] | undefined): string | null {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined) return null;
+  // The UI sends the name URI-encoded so any Unicode name survives an HTTP header.
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    decoded = raw;
+  }
+  const trimmed = decoded.trim().slice(0, 100);
+  return trimmed === "" ? null : trimmed;
+}

@@ -1,0 +1,9 @@
+export { type AppRouter, appRouter } from "./app-router.ts";
+export {
+  type ApiConfig,
+  type ApiContext,
+  actorHeader,
+  type CreateContextOptions,
+  createContext,
+} from "./create-context.ts";
+export { createCallerFactory } from "./trpc.ts";
