@@ -6,4 +6,5 @@ export {
   type CreateContextOptions,
   createContext,
 } from "./create-context.ts";
+export { loadCorrelationReport } from "./load-correlation-report.ts";
 export { createCallerFactory } from "./trpc.ts";

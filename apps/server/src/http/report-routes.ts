@@ -1,14 +1,17 @@
+import { loadCorrelationReport } from "@faultline/api";
 import {
-  buildCorrelationReport,
   type CorrelationReport,
   correlationCsvFileName,
   renderCorrelationReportCsv,
   renderCorrelationReportMarkdown,
 } from "@faultline/core";
-import { type DbHandle, listChangeEvents, listIncidents } from "@faultline/db";
+import type { DbHandle } from "@faultline/db";
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import type { ApiApp } from "./health-routes.ts";
+
+// The report is assembled in one place for the API, the CLI and the UI's tRPC router.
+export { loadCorrelationReport };
 
 const isoTime = z.iso.datetime({
   offset: true,
@@ -26,39 +29,6 @@ export const correlationQuery = z
     error: "from must be before to",
     path: ["to"],
   });
-
-/** How far before an incident's start its suspects may have started (attribution's lookback). */
-const suspectLookbackMs = 2 * 3_600_000;
-
-/** Reads what the correlation report needs and assembles it (shared by the API and `faultline report`). */
-export async function loadCorrelationReport(
-  db: DbHandle,
-  query: { environment: string; fromMs: number; toMs: number },
-): Promise<CorrelationReport> {
-  const incidents = await listIncidents(db, query);
-  const earliest = Math.min(query.fromMs, ...incidents.map((incident) => incident.startedAtMs));
-  const changes = await listChangeEvents(db.db, {
-    environment: query.environment,
-    from: new Date(earliest - suspectLookbackMs),
-    to: new Date(query.toMs),
-  });
-  return buildCorrelationReport({
-    environment: query.environment,
-    fromMs: query.fromMs,
-    toMs: query.toMs,
-    incidents,
-    changes: changes.map((change) => ({
-      id: change.id,
-      environment: change.environment,
-      service: change.service,
-      version: change.version,
-      kind: change.kind,
-      source: change.source,
-      startedAtMs: change.startedAt.getTime(),
-      finishedAtMs: change.finishedAt?.getTime() ?? null,
-    })),
-  });
-}
 
 /**
  * `GET /api/v1/reports/correlation` per the design's contract: JSON by default, `format=md` as
