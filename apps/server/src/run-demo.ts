@@ -37,7 +37,7 @@ export function runDemo(
     otlpHttpUrl: urls.otlpHttpUrl,
     token: config.token,
     faroApiKey: config.faroApiKey,
-    amqpUrl: config.demoBroker === "memory" ? undefined : config.demoBroker,
+    brokerUrl: config.demoBroker === "memory" ? undefined : config.demoBroker,
     stateFile: `${resolve(config.dataDir)}-demo-state.json`,
     log: (message, fields) => demoLogger.info(fields ?? {}, message),
     announce: (line) => print(`  demo: ${line}`),

@@ -1,34 +1,18 @@
-import { connect } from "node:net";
 import { SpanKind } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it } from "vitest";
 import { createAmqpBroker } from "./amqp-broker.ts";
 import { MessagingPlatform } from "./messaging-platform.ts";
 import { ServiceTelemetry } from "./service-telemetry.ts";
+import { brokerUnderTest } from "./testing/broker-under-test.ts";
 
 // The dm-api → dm.messages → delivery-worker hop over the real RabbitMQ on this machine, traced by
-// @opentelemetry/instrumentation-amqplib into each instance's own SDK. Skipped when no broker listens.
+// @opentelemetry/instrumentation-amqplib into each instance's own SDK. Skipped when no broker listens,
+// unless FAULTLINE_REQUIRE_BROKERS=1 (CI), where an unreachable broker fails the test.
 
 const rabbitUrl = process.env.FAULTLINE_TEST_RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 
-function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 5672) });
-    socket.setTimeout(1_000);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-
-const available = await reachable(rabbitUrl);
+const available = await brokerUnderTest(rabbitUrl, 5672, "RabbitMQ");
 const resource = (span: ReadableSpan, key: string) => span.resource.attributes[key];
 
 describe.skipIf(!available)("the delivery hop over RabbitMQ", () => {

@@ -22,6 +22,8 @@ export interface PlatformSetup extends DemoTarget {
   broker?: MessageBroker;
   /** Report browser page loads through Faro (default true). */
   browser?: boolean;
+  /** Export every instance's spans through one collector-like exporter (see TelemetryTarget.collector). */
+  collector?: boolean;
 }
 
 /** A platform wired to a Faultline server, with the resources to release when done. */
@@ -39,6 +41,7 @@ export function createPlatform(setup: PlatformSetup): ConnectedPlatform {
     environment,
     token: setup.token,
     idSeed: setup.seed,
+    ...(setup.collector ? { collector: true } : {}),
   });
   const broker = setup.broker ?? new InMemoryBroker();
   const platform = new MessagingPlatform({

@@ -1,4 +1,5 @@
 export { type AmqpBrokerOptions, createAmqpBroker, type MessagingTracerPicker } from "./amqp-broker.ts";
+export { brokerKindOf, connectBroker } from "./connect-broker.ts";
 export {
   type ConnectedPlatform,
   createPlatform,
@@ -14,6 +15,7 @@ export {
   type MessageHandler,
 } from "./message-broker.ts";
 export { type Fault, MessagingPlatform } from "./messaging-platform.ts";
+export { createNatsBroker, type NatsBrokerOptions } from "./nats-broker.ts";
 export { type ReplayOptions, type ReplayResult, replayStory } from "./replay-story.ts";
 export { postChange, runTimeline, scheduleStory, type TimedStep } from "./run-timeline.ts";
 export { ServiceTelemetry } from "./service-telemetry.ts";

@@ -21,6 +21,15 @@ export interface TelemetryTarget {
   idSeed: string;
   /** Replaces the OTLP exporter (tests of the simulator alone). */
   exporterFactory?: () => SpanExporter;
+  /**
+   * Exports every instance's spans through one batch processor and one OTLP exporter, as an
+   * OpenTelemetry Collector in front of the fleet forwards them: each flush is one request holding every
+   * instance's resource. The backfill sends history this way so that a slice arrives whole. Sent per
+   * instance, the requests of one slice can land in separate ingest commits, and detection, which closes
+   * a bucket 20 s (its allowed lateness) behind the newest event time it has seen, would close buckets
+   * of the slice before the rest of their spans arrived: a replay artefact no live fleet produces.
+   */
+  collector?: boolean;
 }
 
 /** One running instance of a service at one version, as its own process would be. */
@@ -51,9 +60,19 @@ class SeededIdGenerator implements IdGenerator {
 export class ServiceTelemetry {
   private readonly providers = new Map<string, BasicTracerProvider>();
   private readonly ids: SeededIdGenerator;
+  private readonly collector: BatchSpanProcessor | undefined;
 
   constructor(private readonly target: TelemetryTarget) {
     this.ids = new SeededIdGenerator(new SeededRandom(`ids:${target.idSeed}`));
+    // One request per flush however large the slice: the queue and the batch are the same size.
+    this.collector = target.collector
+      ? new BatchSpanProcessor(this.createExporter(), {
+          maxQueueSize: 1_000_000,
+          maxExportBatchSize: 1_000_000,
+          scheduledDelayMillis: 1_000,
+          exportTimeoutMillis: 60_000,
+        })
+      : undefined;
   }
 
   /** The tracer of one instance at one version, created on first use. */
@@ -69,23 +88,29 @@ export class ServiceTelemetry {
 
   /** Exports everything ended so far; resolves when the receiver acknowledged it. */
   async flush(): Promise<void> {
-    await Promise.all([...this.providers.values()].map((provider) => provider.forceFlush()));
+    if (this.collector) await this.collector.forceFlush();
+    else await Promise.all([...this.providers.values()].map((provider) => provider.forceFlush()));
   }
 
   /** Flushes and shuts every provider down. */
   async shutdown(): Promise<void> {
     await Promise.all([...this.providers.values()].map((provider) => provider.shutdown()));
+    await this.collector?.shutdown();
     this.providers.clear();
   }
 
-  private createProvider(identity: InstanceIdentity): BasicTracerProvider {
-    const exporter =
+  private createExporter(): SpanExporter {
+    return (
       this.target.exporterFactory?.() ??
       new OTLPTraceExporter({
         url: `${this.target.otlpHttpUrl}/v1/traces`,
         headers: this.target.token ? { authorization: `Bearer ${this.target.token}` } : {},
-        timeoutMillis: 30_000,
-      });
+        timeoutMillis: 60_000,
+      })
+    );
+  }
+
+  private createProvider(identity: InstanceIdentity): BasicTracerProvider {
     return new BasicTracerProvider({
       resource: resourceFromAttributes({
         "service.name": identity.service,
@@ -100,12 +125,13 @@ export class ServiceTelemetry {
       // The simulator flushes after every slice of event time, so the queue only needs to hold one
       // slice; a large queue instead of the SDK default (2048) keeps a fast replay from dropping spans.
       spanProcessors: [
-        new BatchSpanProcessor(exporter, {
-          maxQueueSize: 200_000,
-          maxExportBatchSize: 4_000,
-          scheduledDelayMillis: 1_000,
-          exportTimeoutMillis: 30_000,
-        }),
+        this.collector ??
+          new BatchSpanProcessor(this.createExporter(), {
+            maxQueueSize: 200_000,
+            maxExportBatchSize: 4_000,
+            scheduledDelayMillis: 1_000,
+            exportTimeoutMillis: 30_000,
+          }),
       ],
     });
   }
