@@ -6,6 +6,7 @@ export * from "./detection/detection-engine.ts";
 export * from "./detection/detection-types.ts";
 export * from "./detection/rank-suspects.ts";
 export * from "./detection/two-proportion-test.ts";
+export * from "./downsample-lttb.ts";
 export * from "./edge-kinds.ts";
 export * from "./error-fingerprint-of.ts";
 export * from "./estimate-distinct-users.ts";
