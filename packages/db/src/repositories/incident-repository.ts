@@ -1,4 +1,10 @@
 import type { DbHandle } from "../create-db.ts";
+import {
+  type IncidentPagingState,
+  incidentChangeNotifications,
+  lockIncidentPagingState,
+  recordIncidentNotification,
+} from "./notification-outbox.ts";
 
 /** An incident as detection produced it; times in ms since the epoch. */
 export interface IncidentRecord {
@@ -27,11 +33,18 @@ const ts = (param: string) => `(timestamptz 'epoch' + ${param}::float8 * interva
  * Writes detection's view of an incident: the row, its ranked suspects and its system timeline, in one
  * transaction. What people set stays theirs: a severity set by hand is never changed by detection, and a
  * status set by hand (acknowledged, resolved) holds until detection's own view changes — a recovery
- * resolves an acknowledged incident, and a flare-up reopens one a person had resolved.
+ * resolves an acknowledged incident, and a flare-up reopens one a person had resolved. The pages these
+ * changes cause (opened, escalated, cause found, resolved, reopened) go to the notification outbox in
+ * the same transaction.
  */
 export async function saveIncident(handle: DbHandle, incident: IncidentRecord): Promise<void> {
   await handle.transaction(async (query) => {
-    await query(
+    const before = await lockIncidentPagingState(query, incident.id);
+    const saved = await query<{
+      status: IncidentPagingState["status"];
+      severity: IncidentPagingState["severity"];
+      cause_change_id: string | null;
+    }>(
       `INSERT INTO incidents (id, environment, title, status, detection_status, severity, signal, root_service,
          started_at, detected_at, ended_at, affected_services, surfaces, affected_users, cause_change_id, updated_at)
        VALUES ($1, $2, $3, $4, $4, $5, $6, $7, ${ts("$8")}, ${ts("$9")}, ${ts("$10")}, $11::text[], $12::text[], $13, $14,
@@ -47,7 +60,8 @@ export async function saveIncident(handle: DbHandle, incident: IncidentRecord): 
          signal = excluded.signal, root_service = excluded.root_service,
          started_at = excluded.started_at, detected_at = excluded.detected_at, ended_at = excluded.ended_at,
          affected_services = excluded.affected_services, surfaces = excluded.surfaces,
-         affected_users = excluded.affected_users, cause_change_id = excluded.cause_change_id, updated_at = now()`,
+         affected_users = excluded.affected_users, cause_change_id = excluded.cause_change_id, updated_at = now()
+       RETURNING status, severity, cause_change_id`,
       [
         incident.id,
         incident.environment,
@@ -98,6 +112,17 @@ export async function saveIncident(handle: DbHandle, incident: IncidentRecord): 
           ),
         ],
       );
+    }
+    // The outbox: pages this change causes commit (or roll back) with the change itself.
+    const after = saved[0];
+    if (after) {
+      const changes = incidentChangeNotifications(
+        before,
+        { status: after.status, severity: after.severity, causeChangeId: after.cause_change_id },
+        incident,
+      );
+      for (const change of changes)
+        await recordIncidentNotification(query, { ...change, incidentId: incident.id });
     }
   });
 }
