@@ -1,4 +1,9 @@
+import { changesRouter } from "./routers/changes-router.ts";
 import { configRouter } from "./routers/config-router.ts";
+import { incidentsRouter } from "./routers/incidents-router.ts";
+import { postmortemsRouter } from "./routers/postmortems-router.ts";
+import { reportsRouter } from "./routers/reports-router.ts";
+import { servicesRouter } from "./routers/services-router.ts";
 import { router } from "./trpc.ts";
 
 /**
@@ -6,7 +11,12 @@ import { router } from "./trpc.ts";
  * here under its name; keep keys short nouns (`incidents`, `services`, `changes`).
  */
 export const appRouter = router({
+  changes: changesRouter,
   config: configRouter,
+  incidents: incidentsRouter,
+  services: servicesRouter,
+  postmortems: postmortemsRouter,
+  reports: reportsRouter,
 });
 
 export type AppRouter = typeof appRouter;

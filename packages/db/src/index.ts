@@ -1,6 +1,7 @@
 export * from "./create-db.ts";
 export * from "./repositories/change-event-repository.ts";
 export * from "./repositories/incident-actions.ts";
+export * from "./repositories/incident-overview-reader.ts";
 export * from "./repositories/incident-repository.ts";
 export * from "./repositories/ingest-writer.ts";
 export * from "./repositories/instance-version-repository.ts";
@@ -13,5 +14,6 @@ export * from "./repositories/postmortem-repository.ts";
 export * from "./repositories/postmortem-template-repository.ts";
 export * from "./repositories/rollup-fold.ts";
 export * from "./repositories/series-reader.ts";
+export * from "./repositories/service-signals-reader.ts";
 export * from "./repositories/update-change-event.ts";
 export * from "./schema/index.ts";

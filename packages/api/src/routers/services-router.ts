@@ -1,0 +1,160 @@
+import { downsampleLttb, quantileFromLatencyBins } from "@faultline/core";
+import {
+  listChangeSummaries,
+  readDestinationThroughput,
+  readSeriesRange,
+  readServiceSignals,
+  type SignalBucket,
+} from "@faultline/db";
+import { z } from "zod";
+import { round, roundOrNull, signalPointsOf } from "../signal-points.ts";
+import { stepFor, timeRangeInput, windowOf } from "../time-ranges.ts";
+import { publicProcedure, router } from "../trpc.ts";
+
+/** Points in a health-board sparkline: enough to see a shape, few enough for 500 rows. */
+const boardSparklinePoints = 40;
+
+function boardWindow(range: z.output<typeof timeRangeInput>, nowMs: number) {
+  // The board needs totals and a small sparkline, so it reads the coarsest step that still gives it
+  // ~20+ buckets: 10 s for live, 60 s up to 6 h, hourly beyond.
+  return windowOf(range, nowMs, range === "24h" || range === "7d" ? 200 : 400);
+}
+
+function rates(buckets: readonly SignalBucket[]) {
+  const useRequests = buckets.some((bucket) => bucket.requests > 0);
+  const requests = buckets.reduce((sum, bucket) => sum + (useRequests ? bucket.requests : bucket.spans), 0);
+  const errors = buckets.reduce(
+    (sum, bucket) => sum + (useRequests ? bucket.requestErrors : bucket.errors),
+    0,
+  );
+  return { useRequests, requests, errors };
+}
+
+export const servicesRouter = router({
+  /**
+   * The service health board: per service request rate, error rate and p95 over the range, with an
+   * error-rate sparkline; per messaging destination the published and consumed throughput; and every
+   * change in the range, for markers. Sorting and filtering happen in the browser.
+   */
+  board: publicProcedure
+    .input(
+      z.object({ environment: z.string().min(1).optional(), range: timeRangeInput }).default({ range: "1h" }),
+    )
+    .query(async ({ ctx, input }) => {
+      const environment = input.environment ?? ctx.config.defaultEnvironment;
+      const window = boardWindow(input.range, ctx.clock());
+      const rangeSeconds = (window.toMs - window.fromMs) / 1000;
+      const [signals, destinations, changes] = await Promise.all([
+        readServiceSignals(ctx.db, { environment, ...window, withLatency: true }),
+        readDestinationThroughput(ctx.db, { environment, ...window }),
+        listChangeSummaries(ctx.db, { environment, ...window, limit: 2000 }),
+      ]);
+      return {
+        environment,
+        ...window,
+        services: signals.map((service) => {
+          const { useRequests, requests, errors } = rates(service.buckets);
+          const sparkline = service.buckets.map((bucket) => {
+            const total = useRequests ? bucket.requests : bucket.spans;
+            const failed = useRequests ? bucket.requestErrors : bucket.errors;
+            return {
+              t: bucket.bucketStartMs,
+              errorRate: total > 0 ? round(failed / total, 4) : null,
+              requests: total,
+            };
+          });
+          return {
+            service: service.service,
+            requestsPerSecond: round(requests / rangeSeconds, 3),
+            errorRate: requests > 0 ? round(errors / requests, 5) : null,
+            p95Ms: roundOrNull(
+              service.latencyBins ? quantileFromLatencyBins(service.latencyBins, 0.95) : null,
+              2,
+            ),
+            sparkline: downsampleLttb(
+              sparkline,
+              boardSparklinePoints,
+              (p) => p.t,
+              (p) => p.errorRate,
+            ),
+          };
+        }),
+        destinations: destinations.map((destination) => ({
+          destination: destination.destination,
+          publishedPerSecond: round(
+            destination.buckets.reduce((sum, b) => sum + b.published, 0) / rangeSeconds,
+            3,
+          ),
+          consumedPerSecond: round(
+            destination.buckets.reduce((sum, b) => sum + b.consumed, 0) / rangeSeconds,
+            3,
+          ),
+          errors: destination.buckets.reduce((sum, b) => sum + b.errors, 0),
+          sparkline: downsampleLttb(
+            destination.buckets.map((b) => ({
+              t: b.bucketStartMs,
+              published: b.published,
+              consumed: b.consumed,
+            })),
+            boardSparklinePoints,
+            (p) => p.t,
+            (p) => p.published,
+          ),
+        })),
+        changes: changes.map((change) => ({
+          id: change.id,
+          service: change.service,
+          kind: change.kind,
+          version: change.version,
+          startedAtMs: change.startedAtMs,
+        })),
+      };
+    }),
+
+  /** One service over a range: its signals per bucket (≤ 1,000 points), its operations and its changes. */
+  detail: publicProcedure
+    .input(
+      z.object({
+        environment: z.string().min(1).optional(),
+        service: z.string().min(1).max(500),
+        range: timeRangeInput,
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const environment = input.environment ?? ctx.config.defaultEnvironment;
+      const window = windowOf(input.range, ctx.clock());
+      const stepSeconds = stepFor(window.toMs - window.fromMs);
+      const [series, changes] = await Promise.all([
+        readSeriesRange(ctx.db, {
+          environment,
+          service: input.service,
+          stepSeconds,
+          fromMs: window.fromMs,
+          toMs: window.toMs,
+        }),
+        listChangeSummaries(ctx.db, { environment, services: [input.service], ...window, limit: 500 }),
+      ]);
+      const operations = series.map((one) => {
+        const spans = one.points.reduce((sum, point) => sum + point.spans, 0);
+        const errors = one.points.reduce((sum, point) => sum + point.errors, 0);
+        return {
+          operation: one.operation,
+          kind: one.spanKind,
+          destination: one.destination,
+          version: one.version,
+          spans,
+          errorRate: spans > 0 ? round(errors / spans, 5) : null,
+        };
+      });
+      operations.sort((a, b) => b.spans - a.spans);
+      return {
+        environment,
+        service: input.service,
+        ...window,
+        stepSeconds,
+        points: signalPointsOf(series, stepSeconds),
+        operations: operations.slice(0, 100),
+        changes,
+      };
+    }),
+});
