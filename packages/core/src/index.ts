@@ -24,6 +24,7 @@ export * from "./reports/build-correlation-report.ts";
 export * from "./reports/escape-markdown.ts";
 export * from "./reports/render-correlation-report-csv.ts";
 export * from "./reports/render-correlation-report-markdown.ts";
+export * from "./reports/summarize-change-failures.ts";
 export * from "./roll-up-buckets.ts";
 export * from "./roll-up-edges.ts";
 export * from "./series-key-of.ts";

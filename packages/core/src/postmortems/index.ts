@@ -9,3 +9,4 @@ export * from "./render-postmortem-export.ts";
 export * from "./render-postmortem-html.ts";
 export * from "./sanitize-postmortem-markdown.ts";
 export * from "./split-chart-embeds.ts";
+export * from "./xss-corpus.ts";
