@@ -1,5 +1,6 @@
 import type { DbHandle } from "../create-db.ts";
 import type { IncidentSeverity, IncidentStatus } from "../schema/incidents.ts";
+import { enqueueIncidentActionNotification } from "./notification-outbox.ts";
 
 /** What a person can do to an incident from the UI. */
 export type IncidentAction =
@@ -100,6 +101,15 @@ export async function applyIncidentAction(
           )[0] as OwnershipRow,
         )
       : before;
+    if (after.status !== before.status) {
+      // The page a status change causes (PagerDuty acknowledge/resolve) commits with the change.
+      await enqueueIncidentActionNotification(query, {
+        incidentId: request.incidentId,
+        action: after.status === "open" ? "reopened" : after.status,
+        actor,
+        atMs: request.nowMs,
+      });
+    }
     const [event] = await query<{ id: string | number }>(
       `INSERT INTO incident_events (incident_id, at, kind, message, author, data)
        VALUES ($1, ${ts("$2")}, $3, $4, $5, $6::jsonb) RETURNING id`,

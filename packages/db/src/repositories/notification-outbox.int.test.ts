@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { describeEachDatabase } from "../testing/index.ts";
 import { recordChangeEvent } from "./change-event-repository.ts";
+import { applyIncidentAction } from "./incident-actions.ts";
 import { type IncidentRecord, saveIncident } from "./incident-repository.ts";
 import { enqueueIncidentActionNotification, incidentChangeNotifications } from "./notification-outbox.ts";
 
@@ -144,5 +145,24 @@ describeEachDatabase("notification outbox", ({ handle, db }) => {
     await handle().transaction((query) => enqueueIncidentActionNotification(query, action));
     const rows = await outbox("inc-c");
     expect(rows.map((row) => row.kind)).toEqual(["opened", "acknowledged"]);
+  });
+
+  it("pages a person's acknowledge and resolve from the UI, and nothing for an action that changes nothing", async () => {
+    await saveIncident(handle(), incident("inc-d"));
+    const act = (kind: "acknowledge" | "resolve", nowMs: number) =>
+      applyIncidentAction(handle(), { incidentId: "inc-d", actor: "ana", nowMs, action: { kind } });
+    await act("acknowledge", t0 + 60_000);
+    await act("acknowledge", t0 + 61_000);
+    await act("resolve", t0 + 120_000);
+    const rows = await outbox("inc-d");
+    expect(rows.map((row) => [row.kind, row.event_ms])).toEqual([
+      ["opened", t0 + 20_000],
+      ["acknowledged", t0 + 60_000],
+      ["resolved", t0 + 120_000],
+    ]);
+    expect(rows[1]?.snapshot).toMatchObject({ status: "acknowledged", acknowledgedBy: "ana" });
+    // Detection later seeing the recovery does not page again: people already see it resolved.
+    await saveIncident(handle(), { ...incident("inc-d"), status: "resolved", endedAtMs: t0 + 300_000 });
+    expect(await outbox("inc-d")).toHaveLength(3);
   });
 });
