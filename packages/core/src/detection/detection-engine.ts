@@ -629,10 +629,18 @@ export class DetectionEngine {
     let suffix = 0;
     let best = Number.NEGATIVE_INFINITY;
     let onset = alarmStart;
+    let quiet = 0;
     for (let t = alarmStart; t >= earliest; t -= stepMs) {
       const slot = this.slotOf(t);
       const spans = state.spans[slot] ?? 0;
       const errors = state.errors[slot] ?? 0;
+      // As many normal buckets in a row as recovery needs end the search: a failure would have counted
+      // as recovered there, so it did not start before them. On a low-volume series a stray error or two
+      // keeps the run open for many minutes (each quiet bucket takes back a tenth of a nat), and the
+      // run's maximum-likelihood start would otherwise reach back to those strays.
+      const expected = spans * p0;
+      quiet = errors <= expected + 3 * Math.sqrt(expected * (1 - p0)) + 1 ? quiet + 1 : 0;
+      if (quiet >= this.config.recoveryBuckets) break;
       suffix += errors * errorWeight + (spans - errors) * successWeight;
       if (suffix > best) {
         best = suffix;
