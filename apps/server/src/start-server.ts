@@ -70,7 +70,8 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
     config: (request) => ({
       traceUrlTemplate: config.traceUrlTemplate ?? null,
       faroCollectorUrl:
-        otlpHttpPortForUi === undefined
+        // With --faro-api-key the receiver wants a key the UI does not have: it stays quiet instead.
+        otlpHttpPortForUi === undefined || config.faroApiKey
           ? null
           : `http://${hostWithoutPort(request.hostname)}:${otlpHttpPortForUi}/collect`,
     }),

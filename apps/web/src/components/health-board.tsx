@@ -1,0 +1,160 @@
+import { useMemo, useState } from "react";
+import { Link } from "react-router";
+import { formatMs, formatPercent, formatRate } from "../format.ts";
+import type { Outputs } from "../trpc.ts";
+import { Sparkline } from "./sparkline.tsx";
+
+type Board = Outputs["services"]["board"];
+type SortKey = "service" | "requestsPerSecond" | "errorRate" | "p95Ms";
+
+const columns: { key: SortKey; label: string }[] = [
+  { key: "service", label: "Service" },
+  { key: "requestsPerSecond", label: "Requests" },
+  { key: "errorRate", label: "Errors" },
+  { key: "p95Ms", label: "p95" },
+];
+
+/**
+ * Every service's request rate, error rate and p95 with an error-rate sparkline and change markers;
+ * sortable by any column, filterable by name. Plain table and SVG so 500 rows stay fast.
+ */
+export function HealthBoard(props: { board: Board; range: string }) {
+  const { board } = props;
+  const [filter, setFilter] = useState("");
+  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({
+    key: "errorRate",
+    descending: true,
+  });
+  const changesByService = useMemo(() => {
+    const map = new Map<string, { t: number; label: string }[]>();
+    for (const change of board.changes) {
+      const list = map.get(change.service) ?? [];
+      list.push({
+        t: change.startedAtMs,
+        label: `${change.kind} ${change.service} ${change.version ?? ""}`.trim(),
+      });
+      map.set(change.service, list);
+    }
+    return map;
+  }, [board.changes]);
+  const rows = useMemo(() => {
+    const needle = filter.trim().toLowerCase();
+    const kept = needle
+      ? board.services.filter((row) => row.service.toLowerCase().includes(needle))
+      : board.services;
+    const direction = sort.descending ? -1 : 1;
+    return [...kept].sort((a, b) => {
+      if (sort.key === "service") return direction * a.service.localeCompare(b.service);
+      const left = a[sort.key] ?? -1;
+      const right = b[sort.key] ?? -1;
+      return direction * (left - right) || a.service.localeCompare(b.service);
+    });
+  }, [board.services, filter, sort]);
+  const toggle = (key: SortKey) =>
+    setSort((current) => ({
+      key,
+      descending: current.key === key ? !current.descending : key !== "service",
+    }));
+  return (
+    <section className="panel" aria-labelledby="board-title">
+      <div className="panel-header">
+        <h2 id="board-title">Service health</h2>
+        <label className="filter">
+          <span className="visually-hidden">Filter services</span>
+          <input
+            type="search"
+            placeholder={`Filter ${board.services.length} services`}
+            value={filter}
+            onChange={(event) => setFilter(event.target.value)}
+          />
+        </label>
+      </div>
+      <table className="board">
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th
+                key={column.key}
+                scope="col"
+                aria-sort={sort.key === column.key ? (sort.descending ? "descending" : "ascending") : "none"}
+              >
+                <button type="button" className="sort-button" onClick={() => toggle(column.key)}>
+                  {column.label}
+                  {sort.key === column.key ? (sort.descending ? " ▾" : " ▴") : ""}
+                </button>
+              </th>
+            ))}
+            <th scope="col">Error rate over the range</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.length === 0 && (
+            <tr>
+              <td colSpan={5} className="state-empty">
+                {board.services.length === 0
+                  ? "No telemetry in this range yet."
+                  : "No service matches the filter."}
+              </td>
+            </tr>
+          )}
+          {rows.map((row) => (
+            <tr key={row.service} className={(row.errorRate ?? 0) >= 0.05 ? "row-bad" : ""}>
+              <th scope="row">
+                <Link to={`/services/${encodeURIComponent(row.service)}?range=${props.range}`}>
+                  {row.service}
+                </Link>
+              </th>
+              <td className="num">{formatRate(row.requestsPerSecond)}</td>
+              <td className="num">{formatPercent(row.errorRate)}</td>
+              <td className="num">{formatMs(row.p95Ms)}</td>
+              <td>
+                <Sparkline
+                  points={row.sparkline.map((point) => ({ t: point.t, v: point.errorRate }))}
+                  fromMs={board.fromMs}
+                  toMs={board.toMs}
+                  markers={changesByService.get(row.service) ?? []}
+                  label={`${row.service} error rate, ${formatPercent(row.errorRate)} overall`}
+                  max={0.05}
+                />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {board.destinations.length > 0 && (
+        <>
+          <h3>Messaging destinations</h3>
+          <table className="board">
+            <thead>
+              <tr>
+                <th scope="col">Destination</th>
+                <th scope="col">Published</th>
+                <th scope="col">Consumed</th>
+                <th scope="col">Errors</th>
+                <th scope="col">Throughput over the range</th>
+              </tr>
+            </thead>
+            <tbody>
+              {board.destinations.map((row) => (
+                <tr key={row.destination}>
+                  <th scope="row">{row.destination}</th>
+                  <td className="num">{formatRate(row.publishedPerSecond)}</td>
+                  <td className="num">{formatRate(row.consumedPerSecond)}</td>
+                  <td className="num">{row.errors.toLocaleString("en")}</td>
+                  <td>
+                    <Sparkline
+                      points={row.sparkline.map((point) => ({ t: point.t, v: point.published }))}
+                      fromMs={board.fromMs}
+                      toMs={board.toMs}
+                      label={`${row.destination} messages published`}
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,29 @@
+import { getWebInstrumentations, initializeFaro } from "@grafana/faro-web-sdk";
+
+/**
+ * The UI reports its own page loads, web vitals and errors to Faultline's Faro receiver, so a broken
+ * UI shows up in Faultline like any other browser app. The server says where the receiver is
+ * (`config.get`: the OTLP port at the host the browser used); in `vite` dev mode the dev server
+ * proxies `/collect`. Failing to start is not worth an error on the page.
+ */
+export async function startFaro(): Promise<void> {
+  try {
+    const response = await fetch("/trpc/config.get");
+    if (!response.ok) return;
+    const body = (await response.json()) as { result?: { data?: { faroCollectorUrl?: string | null } } };
+    const url = import.meta.env.DEV ? "/collect" : body.result?.data?.faroCollectorUrl;
+    if (!url) return;
+    initializeFaro({
+      url,
+      app: {
+        name: "faultline-ui",
+        version: "0.1.0",
+        environment: import.meta.env.DEV ? "development" : "production",
+      },
+      instrumentations: getWebInstrumentations({ captureConsole: false }),
+      sessionTracking: { enabled: true, persistent: false },
+    });
+  } catch {
+    // No receiver, no reporting; the UI works the same.
+  }
+}

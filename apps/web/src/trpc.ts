@@ -1,0 +1,38 @@
+import type { AppRouter } from "@faultline/api";
+import { QueryClient } from "@tanstack/react-query";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import type { inferRouterOutputs } from "@trpc/server";
+import { createTRPCContext } from "@trpc/tanstack-react-query";
+import { currentUserName } from "./user-name.ts";
+
+export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
+
+export type Outputs = inferRouterOutputs<AppRouter>;
+
+/** One tRPC client per page load. Every call carries the person's name (see user-name.ts). */
+export function createApiClient(baseUrl = "/trpc") {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: baseUrl,
+        headers: () => {
+          const name = currentUserName();
+          return name ? { "x-faultline-user": encodeURIComponent(name) } : {};
+        },
+      }),
+    ],
+  });
+}
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // Live views poll; a refetch on focus adds nothing but load.
+        refetchOnWindowFocus: false,
+        retry: 1,
+        staleTime: 2_000,
+      },
+    },
+  });
+}
