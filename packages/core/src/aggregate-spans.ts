@@ -11,7 +11,8 @@ import type {
   ServiceSeen,
 } from "./ingest-aggregate.ts";
 import { isErrorSpan } from "./is-error-span.ts";
-import { latencyBinKeyOf } from "./latency-bin-key-of.ts";
+import { latencyBinKeyAt, latencyIndexOf } from "./latency-bin-key-of.ts";
+import { LatencyIndexBins } from "./latency-index-bins.ts";
 import { type SeriesIdentity, seriesKeyOf } from "./series-key-of.ts";
 import { emptySketchBins } from "./sketch-bins.ts";
 import { SpanJoinIndex, type WaitingSpan } from "./span-join-index.ts";
@@ -427,6 +428,7 @@ export function aggregateSpans(
           errors: 0,
           durationSumMs: 0,
           latencyBins: emptySketchBins(),
+          latencyIndexBins: new LatencyIndexBins(),
           userRegisters: emptySketchBins(),
         };
         bucket = { delta, exemplars: null };
@@ -438,8 +440,11 @@ export function aggregateSpans(
     const delta = bucket.delta;
     delta.spans++;
     delta.durationSumMs += durationMs;
-    const binKey = latencyBinKeyOf(durationMs);
+    const latencyIndex = latencyIndexOf(durationMs);
+    const binKey = latencyBinKeyAt(latencyIndex);
     delta.latencyBins[binKey] = (delta.latencyBins[binKey] ?? 0) + 1;
+    if (Number.isNaN(latencyIndex)) delta.latencyIndexBins?.addZero(1);
+    else delta.latencyIndexBins?.add(latencyIndex, 1);
     const userId = attributes.userId;
     if (userId !== null) addUserToRegisters(delta.userRegisters, userId);
 

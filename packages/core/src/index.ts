@@ -15,6 +15,7 @@ export * from "./infer-version-changes.ts";
 export * from "./ingest-aggregate.ts";
 export * from "./is-error-span.ts";
 export * from "./latency-bin-key-of.ts";
+export * from "./latency-index-bins.ts";
 export * from "./merge-ingest-aggregates.ts";
 export * from "./merge-latency-bins.ts";
 export * from "./merge-user-registers.ts";

@@ -1,4 +1,5 @@
 import type { EdgeKind } from "./edge-kinds.ts";
+import type { LatencyIndexBins } from "./latency-index-bins.ts";
 import type { SeriesIdentity } from "./series-key-of.ts";
 import type { SketchBins } from "./sketch-bins.ts";
 
@@ -21,6 +22,11 @@ export interface SeriesBucketDelta {
   durationSumMs: number;
   /** DDSketch bins, key → count (see latencyBinKeyOf). */
   latencyBins: SketchBins;
+  /**
+   * The same bins in numeric form, when the producer kept them (aggregation and raw merges do; rows read
+   * back from storage do not). Detection reads quantiles from it without enumerating `latencyBins`.
+   */
+  latencyIndexBins?: LatencyIndexBins;
   /** HyperLogLog registers, index → rank, of the spans' `enduser.id`/`user.id`. */
   userRegisters: SketchBins;
 }

@@ -41,6 +41,20 @@ export function latencyBinKeyOf(durationMs: number): string {
 }
 
 /**
+ * The DDSketch index of a span duration's bin, the number in {@link latencyBinKeyOf}'s key (`b116` →
+ * 116), or NaN when the duration goes to the zero bin.
+ */
+export function latencyIndexOf(durationMs: number): number {
+  return durationMs >= minIndexableLatencyMs ? mapping.key(durationMs) : Number.NaN;
+}
+
+/** The bin key of a {@link latencyIndexOf} result: `b<index>`, or the zero bin's key for NaN. */
+export function latencyBinKeyAt(index: number): string {
+  if (Number.isNaN(index)) return zeroLatencyBinKey;
+  return keyTable[index - tableMinKey] ?? `b${index}`;
+}
+
+/**
  * The DDSketch index of a bin key (`b116` → 116), or NaN for the zero bin and for anything that is not a
  * bin key written by {@link latencyBinKeyOf}.
  */

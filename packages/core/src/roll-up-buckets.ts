@@ -1,4 +1,5 @@
 import type { SeriesBucketDelta } from "./ingest-aggregate.ts";
+import { LatencyIndexBins } from "./latency-index-bins.ts";
 import { addLatencyBinsInto } from "./merge-latency-bins.ts";
 import { maxUserRegistersInto } from "./merge-user-registers.ts";
 import { emptySketchBins } from "./sketch-bins.ts";
@@ -43,6 +44,8 @@ export function rollUpBuckets(deltas: readonly SeriesBucketDelta[], stepMs: numb
         latencyBins: emptySketchBins(),
         userRegisters: emptySketchBins(),
       };
+      // The numeric bins follow only while every merged delta has them (else they would undercount).
+      if (delta.latencyIndexBins) rolled.latencyIndexBins = new LatencyIndexBins();
       byKey.set(key, rolled);
       out.push(rolled);
     }
@@ -50,6 +53,10 @@ export function rollUpBuckets(deltas: readonly SeriesBucketDelta[], stepMs: numb
     rolled.errors += delta.errors;
     rolled.durationSumMs += delta.durationSumMs;
     addLatencyBinsInto(rolled.latencyBins, delta.latencyBins);
+    if (rolled.latencyIndexBins) {
+      if (delta.latencyIndexBins) rolled.latencyIndexBins.addAll(delta.latencyIndexBins);
+      else delete rolled.latencyIndexBins;
+    }
     maxUserRegistersInto(rolled.userRegisters, delta.userRegisters);
   }
   return out;

@@ -23,6 +23,11 @@ export interface DetectionConfig {
   dropBuckets: number;
   /** Throughput is judged only where the baseline mean is at least this many spans per bucket. */
   minDropBaselineSpans: number;
+  /**
+   * Below `minDropBaselineSpans`, down to this baseline mean, throughput is judged on whole runs of quiet
+   * buckets instead of bucket by bucket (a Poisson tail test on the run's total).
+   */
+  minRunDropBaselineSpans: number;
   /** Latency: p95 above `latencyFactor` × baseline and baseline + `latencyMinLiftMs` for `latencyBuckets`. */
   latencyFactor: number;
   latencyMinLiftMs: number;
@@ -53,6 +58,7 @@ export const defaultDetectionConfig: DetectionConfig = {
   dropFactor: 0.25,
   dropBuckets: 3,
   minDropBaselineSpans: 20,
+  minRunDropBaselineSpans: 2,
   latencyFactor: 3,
   latencyMinLiftMs: 100,
   latencyBuckets: 3,

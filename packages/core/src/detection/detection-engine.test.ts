@@ -1,6 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { latencyBinKeyOf } from "../latency-bin-key-of.ts";
+import type { SeriesBucketDelta } from "../ingest-aggregate.ts";
+import { latencyBinIndexOf, latencyBinKeyOf } from "../latency-bin-key-of.ts";
+import { LatencyIndexBins } from "../latency-index-bins.ts";
+import { seriesKeyOf } from "../series-key-of.ts";
 import { emptySketchBins, type SketchBins } from "../sketch-bins.ts";
 import { binomial, poisson } from "../test-support/random-counts.ts";
 import { type SeededRandom, seededRandom } from "../test-support/seeded-random.ts";
@@ -290,6 +293,36 @@ describe("DetectionEngine: throughput and latency", () => {
     }
   });
 
+  it("detects a quiet consumer losing most of its few messages a bucket, with the onset at the drop", () => {
+    // 6–12 spans per bucket: too few for a bucket-by-bucket test; the run of quiet buckets decides.
+    const delays: number[] = [];
+    for (const [seed, spans] of [
+      [61, 6],
+      [62, 9],
+      [63, 12],
+      [64, 8],
+    ] as const) {
+      // A busier service beside it closes the buckets in which the consumer saw nothing at all.
+      const topology: Topology = {
+        services: [
+          { name: "api", spans, errorRate: 0 },
+          { name: "other", spans: 200, errorRate: 0.01 },
+        ],
+        calls: [],
+      };
+      const buckets = generate(topology, t0, faultAt + 4 * minute, after(faultAt, { volume: 0.15 }), seed);
+      const incidents = detectedFrom(replay(buckets));
+      expect(incidents).toHaveLength(1);
+      expect(incidents[0]?.signal).toBe("throughput");
+      expect(incidents[0]?.startedAtMs).toBeGreaterThanOrEqual(faultAt);
+      expect(incidents[0]?.startedAtMs).toBeLessThanOrEqual(faultAt + 2 * step);
+      const delay = (incidents[0]?.detectedAtMs ?? Number.NaN) - faultAt;
+      expect(delay).toBeLessThanOrEqual(60_000);
+      delays.push(delay / 1000);
+    }
+    console.info(`low-rate drop: detection delays ${delays.join(", ")} s`);
+  });
+
   it("detects a service that goes silent, judged from the watermark of other services", () => {
     const topology: Topology = {
       services: [
@@ -368,6 +401,57 @@ describe("DetectionEngine: incidents", () => {
     expect(incidents.map((incident) => incident.rootService).sort()).toEqual(["db", "ledger"]);
     const billingSide = incidents.find((incident) => incident.rootService === "ledger");
     expect([...(billingSide?.services ?? [])].sort()).toEqual(["billing", "ledger"]);
+  });
+
+  it("keeps two unrelated faults apart when one gateway calls both failing services", () => {
+    // edge → gateway → {auth, media}; auth and media fail independently at (nearly) the same time, each
+    // after its own change. The gateway's errors come from both and connect them in the graph, but no
+    // failing dependency explains either fault: two incidents, each rooted at its own service.
+    const gateway: Topology = {
+      services: [
+        { name: "edge", spans: 500, errorRate: 0.003 },
+        { name: "gateway", spans: 500, errorRate: 0.003 },
+        { name: "auth", spans: 250, errorRate: 0.002 },
+        { name: "media", spans: 200, errorRate: 0.002 },
+        { name: "catalog", spans: 300, errorRate: 0.002 },
+      ],
+      calls: [
+        ["edge", "gateway"],
+        ["gateway", "auth"],
+        ["gateway", "media"],
+        ["gateway", "catalog"],
+      ],
+    };
+    const changes = [
+      change({ id: "auth-deploy", service: "auth", version: "4.2.0", startedAtMs: faultAt - 2 * minute }),
+      change({ id: "media-config", service: "media", kind: "config", startedAtMs: faultAt - minute }),
+      change({ id: "catalog-deploy", service: "catalog", version: "7.0.1", startedAtMs: faultAt - 90_000 }),
+    ];
+    for (const [seed, mediaLagMs, authRate, mediaRate] of [
+      [51, 0, 0.3, 0.3],
+      [52, 30_000, 0.5, 0.2],
+      [54, 20_000, 0.15, 0.6],
+    ] as const) {
+      const fault: Fault = (service, _version, start) =>
+        service === "auth" && start >= faultAt
+          ? { errorRate: authRate }
+          : service === "media" && start >= faultAt + mediaLagMs
+            ? { errorRate: mediaRate }
+            : null;
+      const incidents = detectedFrom(
+        replay(generate(gateway, t0, faultAt + 6 * minute, fault, seed), changes),
+      );
+      expect(incidents.map((incident) => incident.rootService).sort()).toEqual(["auth", "media"]);
+      for (const incident of incidents) {
+        const other = incident.rootService === "auth" ? "media" : "auth";
+        expect(incident.services).not.toContain(other);
+        expect(incident.causeChangeId).toBe(incident.rootService === "auth" ? "auth-deploy" : "media-config");
+      }
+      // The gateway (and its caller) went down with them: they sit in one of the two incidents.
+      expect(incidents.flatMap((incident) => incident.services).filter((s) => s === "gateway")).toHaveLength(
+        1,
+      );
+    }
   });
 
   it("reopens the incident when the same failure flares again shortly after recovery", () => {
@@ -539,6 +623,54 @@ describe("DetectionEngine: event-time determinism", () => {
     engine.advance(endMs);
     return engine.allIncidents().sort((a, b) => a.id.localeCompare(b.id));
   }
+
+  it("gives identical incidents from ingest batches with numeric latency bins as from sketch objects", () => {
+    // A latency shift on checkout besides the canary, so the p95 path decides an incident too.
+    const slow: Fault = (service, version, start) =>
+      fault(service, version, start) ??
+      (service === "search" && start >= faultAt + 2 * minute ? { latency: 5 } : null);
+    const slowBuckets = canaryBuckets(52, endMs, topology, slow);
+    const reference = replay(slowBuckets, canaryChanges);
+    expect(reference.map((incident) => incident.signal).sort()).toContain("latency");
+    for (const seed of [1, 2]) {
+      const random = seededRandom(seed);
+      const engine = new DetectionEngine();
+      engine.setChanges(canaryChanges);
+      for (const bucket of slowBuckets) {
+        // Some deltas carry both forms (as aggregation makes them), some only the object (as read back).
+        const seriesBuckets = bucket.series.map((series): SeriesBucketDelta => {
+          const identity = { ...series, destination: null };
+          const delta: SeriesBucketDelta = {
+            seriesKey: seriesKeyOf(identity),
+            series: identity,
+            stepMs: step,
+            bucketStartMs: series.bucketStartMs,
+            spans: series.spans,
+            errors: series.errors,
+            durationSumMs: 0,
+            latencyBins: series.latencyBins,
+            userRegisters: series.userRegisters,
+          };
+          if (random.next() < 0.8) {
+            const numeric = new LatencyIndexBins();
+            for (const [key, count] of Object.entries(series.latencyBins)) {
+              if (key === "z") numeric.addZero(count);
+              else numeric.add(latencyBinIndexOf(key), count);
+            }
+            delta.latencyIndexBins = numeric;
+          }
+          return delta;
+        });
+        engine.observeBatch({ seriesBuckets, edges: bucket.edges });
+        engine.advance();
+      }
+      engine.advance(endMs);
+      const incidents = engine
+        .allIncidents()
+        .sort((a, b) => a.startedAtMs - b.startedAtMs || a.id.localeCompare(b.id));
+      expect(incidents).toEqual(reference);
+    }
+  });
 
   it("gives identical incidents for any batch size, order within the lateness and advance cadence", () => {
     const reference = feed(0, Number.MAX_SAFE_INTEGER, 1);

@@ -1,4 +1,7 @@
 import { estimateDistinctUsers } from "../estimate-distinct-users.ts";
+import type { SeriesBucketDelta } from "../ingest-aggregate.ts";
+import { latencyIndexValueOf } from "../latency-bin-key-of.ts";
+import { LatencyIndexBins, quantileIndexOfIndexBins } from "../latency-index-bins.ts";
 import { maxUserRegistersInto } from "../merge-user-registers.ts";
 import { emptySketchBins, type SketchBins } from "../sketch-bins.ts";
 import { alternativeErrorRate, baselineErrorRate, binomialCusumStep } from "./binomial-cusum.ts";
@@ -34,8 +37,13 @@ class SignalBucket {
   spans = 0;
   errors = 0;
   readonly latency = new LatencyBinCounts();
-  /** Latency sketches not read into `latency` yet, in arrival order. */
-  readonly unreadLatencyBins: SketchBins[] = [];
+  /** Latency sketches (objects or numeric) not read into `latency` yet, in arrival order. */
+  readonly unreadLatencyBins: (SketchBins | LatencyIndexBins)[] = [];
+  /**
+   * Whether every latency sketch of this bucket came in numeric form with integral counts: then the
+   * p95 is read straight from them (they stay in `unreadLatencyBins`) and `latency` stays unused.
+   */
+  numericOnly = true;
   readonly userRegisters: SketchBins[] = [];
   /** The bucket's p95 once computed; undefined until then. */
   p95: number | null | undefined = undefined;
@@ -130,6 +138,10 @@ class SignalState {
   runErrors = 0;
   lowStreak = 0;
   lowStartMs: number | null = null;
+  /** Spans of the current run of quiet buckets (low-rate throughput test). */
+  lowSpans = 0;
+  /** First bucket of that run that is low on its own (the run's onset). */
+  lowOnsetMs: number | null = null;
   slowStreak = 0;
   slowStartMs: number | null = null;
   baseP95: number | null = null;
@@ -233,68 +245,137 @@ export class DetectionEngine {
    * them after passing them in.
    */
   observe(series: readonly SeriesObservation[], edges: readonly EdgeObservation[]): void {
-    const { stepMs } = this.config;
     let bucket: OpenBucket | undefined;
     let bucketStartMs = Number.NaN;
     for (const observation of series) {
       const start = observation.bucketStartMs;
-      if (start + stepMs <= this.closedUpToMs) continue;
+      if (start + this.config.stepMs <= this.closedUpToMs) continue;
       if (start !== bucketStartMs) {
         bucket = this.openBucket(start);
         bucketStartMs = start;
       }
-      const service = this.serviceState(observation.environment, observation.service);
-      const state = this.signalState(service, observation);
-      let entry: SignalBucket | undefined;
-      for (const candidate of state.open) {
-        if (candidate.bucketStartMs === start) {
-          entry = candidate;
-          break;
-        }
-      }
-      if (!entry) {
-        entry = this.freeSignalBuckets.pop() ?? new SignalBucket(state);
-        entry.state = state;
-        entry.bucketStartMs = start;
-        entry.spans = 0;
-        entry.errors = 0;
-        entry.p95 = undefined;
-        state.open.push(entry);
-        bucket?.signals.push(entry);
-      }
-      entry.spans += observation.spans;
-      entry.errors += observation.errors;
-      entry.unreadLatencyBins.push(observation.latencyBins);
-      entry.p95 = undefined;
-      if (entry.spans >= this.config.minLatencySpans) {
-        // The latency detector will want this bucket's p95: take it now, while the bins are in cache
-        // (another observation of the same signal and bucket, e.g. a second version, takes it again).
-        readLatency(entry);
-        entry.p95 = entry.latency.quantile(0.95);
-      }
-      if (!isEmpty(observation.userRegisters)) entry.userRegisters.push(observation.userRegisters);
-      const version = observation.version ?? "";
-      let ring = service.rings.get(version);
-      if (!ring) {
-        ring = new VersionRing(service, version, this.capacity);
-        service.rings.set(version, ring);
-      }
-      let counts: VersionRing["pending"][number] | undefined;
-      for (const candidate of ring.pending) {
-        if (candidate.bucketStartMs === start) {
-          counts = candidate;
-          break;
-        }
-      }
-      if (counts) {
-        counts.spans += observation.spans;
-        counts.errors += observation.errors;
-      } else {
-        ring.pending.push({ bucketStartMs: start, spans: observation.spans, errors: observation.errors });
-        bucket?.versions.push(ring);
-      }
-      if (start + stepMs > this.maxEventMs) this.maxEventMs = start + stepMs;
+      this.observeSeries(
+        bucket,
+        observation.environment,
+        observation.service,
+        observation.operation,
+        observation.spanKind,
+        observation.version,
+        start,
+        observation.spans,
+        observation.errors,
+        observation.latencyIndexBins ?? observation.latencyBins,
+        observation.userRegisters,
+      );
     }
+    this.observeEdges(edges);
+  }
+
+  /**
+   * {@link observe} straight from ingest's committed batch (series deltas carry their identity nested):
+   * the same result without a per-series copy. Numeric latency bins are used where the deltas have them.
+   */
+  observeBatch(batch: {
+    readonly seriesBuckets: readonly SeriesBucketDelta[];
+    readonly edges: readonly EdgeObservation[];
+  }): void {
+    let bucket: OpenBucket | undefined;
+    let bucketStartMs = Number.NaN;
+    for (const delta of batch.seriesBuckets) {
+      const start = delta.bucketStartMs;
+      if (start + this.config.stepMs <= this.closedUpToMs) continue;
+      if (start !== bucketStartMs) {
+        bucket = this.openBucket(start);
+        bucketStartMs = start;
+      }
+      const series = delta.series;
+      this.observeSeries(
+        bucket,
+        series.environment,
+        series.service,
+        series.operation,
+        series.spanKind,
+        series.version,
+        start,
+        delta.spans,
+        delta.errors,
+        delta.latencyIndexBins ?? delta.latencyBins,
+        delta.userRegisters,
+      );
+    }
+    this.observeEdges(batch.edges);
+  }
+
+  private observeSeries(
+    bucket: OpenBucket | undefined,
+    environment: string,
+    serviceName: string,
+    operation: string,
+    spanKind: string,
+    version: string | null,
+    start: number,
+    spans: number,
+    errors: number,
+    latency: LatencyIndexBins | SketchBins,
+    userRegisters: SketchBins,
+  ): void {
+    const service = this.serviceState(environment, serviceName);
+    const state = this.signalState(service, environment, serviceName, operation, spanKind);
+    let entry: SignalBucket | undefined;
+    for (const candidate of state.open) {
+      if (candidate.bucketStartMs === start) {
+        entry = candidate;
+        break;
+      }
+    }
+    if (!entry) {
+      entry = this.freeSignalBuckets.pop() ?? new SignalBucket(state);
+      entry.state = state;
+      entry.bucketStartMs = start;
+      entry.spans = 0;
+      entry.errors = 0;
+      entry.p95 = undefined;
+      entry.numericOnly = true;
+      state.open.push(entry);
+      bucket?.signals.push(entry);
+    }
+    entry.spans += spans;
+    entry.errors += errors;
+    entry.unreadLatencyBins.push(latency);
+    entry.p95 = undefined;
+    if (!(latency instanceof LatencyIndexBins && latency.integral)) entry.numericOnly = false;
+    if (!entry.numericOnly && entry.spans >= this.config.minLatencySpans) {
+      // The latency detector will want this bucket's p95: read the sketch objects now, while they are
+      // in cache (another observation of the same signal and bucket, e.g. a second version, takes it
+      // again). Numeric bins need no such haste: their p95 is a short walk when the bucket closes.
+      entry.p95 = p95OfEntry(entry);
+    }
+    if (!isEmpty(userRegisters)) entry.userRegisters.push(userRegisters);
+    const versionKey = version ?? "";
+    let ring = service.rings.get(versionKey);
+    if (!ring) {
+      ring = new VersionRing(service, versionKey, this.capacity);
+      service.rings.set(versionKey, ring);
+    }
+    let counts: VersionRing["pending"][number] | undefined;
+    for (const candidate of ring.pending) {
+      if (candidate.bucketStartMs === start) {
+        counts = candidate;
+        break;
+      }
+    }
+    if (counts) {
+      counts.spans += spans;
+      counts.errors += errors;
+    } else {
+      ring.pending.push({ bucketStartMs: start, spans, errors });
+      bucket?.versions.push(ring);
+    }
+    if (start + this.config.stepMs > this.maxEventMs) this.maxEventMs = start + this.config.stepMs;
+  }
+
+  private observeEdges(edges: readonly EdgeObservation[]): void {
+    const { stepMs } = this.config;
     for (const edge of edges) {
       if (edge.bucketStartMs + stepMs <= this.closedUpToMs) continue;
       this.openBucket(edge.bucketStartMs).edges.push(edge);
@@ -364,23 +445,29 @@ export class DetectionEngine {
     return state;
   }
 
-  private signalState(service: ServiceState, observation: SeriesObservation): SignalState {
-    let byKind = service.signals.get(observation.operation);
+  private signalState(
+    service: ServiceState,
+    environment: string,
+    serviceName: string,
+    operation: string,
+    spanKind: string,
+  ): SignalState {
+    let byKind = service.signals.get(operation);
     if (!byKind) {
       byKind = new Map();
-      service.signals.set(observation.operation, byKind);
+      service.signals.set(operation, byKind);
     }
-    let state = byKind.get(observation.spanKind);
+    let state = byKind.get(spanKind);
     if (!state) {
       state = new SignalState(
-        `${observation.environment}${sep}${observation.service}${sep}${observation.operation}${sep}${observation.spanKind}`,
-        observation.environment,
-        observation.service,
-        observation.operation,
-        observation.spanKind,
+        `${environment}${sep}${serviceName}${sep}${operation}${sep}${spanKind}`,
+        environment,
+        serviceName,
+        operation,
+        spanKind,
         this.capacity,
       );
-      byKind.set(observation.spanKind, state);
+      byKind.set(spanKind, state);
     }
     return state;
   }
@@ -536,7 +623,10 @@ export class DetectionEngine {
         state.alarm.signal === "error_rate"
           ? errors <= expected + 3 * Math.sqrt(expected * (1 - p0)) + 1
           : state.alarm.signal === "throughput"
-            ? spans >= 0.6 * this.meanRate(state)
+            ? spans >= 0.6 * this.meanRate(state) ||
+              // At low rates a bucket that is merely on the quiet side of Poisson noise is normal too.
+              (this.meanRate(state) < config.minDropBaselineSpans &&
+                poissonLowerTail(spans, this.meanRate(state)) > 0.01)
             : (this.p95Of(data) ?? 0) < 1.5 * (state.baseP95 ?? 0) || this.p95Of(data) === null;
       state.alarm.normalStreak = normal ? state.alarm.normalStreak + 1 : 0;
       anomalous = !normal;
@@ -576,6 +666,32 @@ export class DetectionEngine {
         } else {
           state.lowStreak = 0;
           state.lowStartMs = null;
+        }
+      } else if (!alarm && mean >= config.minRunDropBaselineSpans) {
+        // At low rates one bucket says little (a quiet consumer sees a handful of messages per bucket):
+        // judge the run of quiet buckets as a whole, alarming once its total is both far below the mean
+        // and unlikely under it (a Poisson tail small enough for about one false alarm per series-day).
+        const runBuckets = state.lowStreak + 1;
+        const runSpans = state.lowSpans + spans;
+        const expected = runBuckets * mean;
+        if (runSpans < 0.5 * expected) {
+          state.lowStartMs ??= start;
+          state.lowStreak = runBuckets;
+          state.lowSpans = runSpans;
+          // The onset is the first bucket low on its own, not a chance dip just before it.
+          if (state.lowOnsetMs === null && poissonLowerTail(spans, mean) < 0.01) state.lowOnsetMs = start;
+          // Quiet buckets leave the baseline only once their run is telling: at a few spans a bucket, a
+          // fifth of ordinary buckets start a run, and dropping them all would inflate the mean.
+          const tail = poissonLowerTail(runSpans, expected);
+          if (tail < 0.001) anomalous = true;
+          if (runBuckets >= config.dropBuckets && runSpans <= config.dropFactor * expected && tail < 1e-6) {
+            alarm = { signal: "throughput", onsetMs: state.lowOnsetMs ?? state.lowStartMs };
+          }
+        } else {
+          state.lowStreak = 0;
+          state.lowStartMs = null;
+          state.lowSpans = 0;
+          state.lowOnsetMs = null;
         }
       }
       // Latency: p95 far above its usual level (read from the sketches only where it is judged).
@@ -663,10 +779,7 @@ export class DetectionEngine {
   /** The bucket's p95 latency over all its sketches; computed at most once per signal and bucket. */
   private p95Of(data: SignalBucket | undefined): number | null {
     if (!data || data.spans === 0) return null;
-    if (data.p95 === undefined) {
-      readLatency(data);
-      data.p95 = data.latency.quantile(0.95);
-    }
+    if (data.p95 === undefined) data.p95 = p95OfEntry(data);
     return data.p95;
   }
 
@@ -675,6 +788,18 @@ export class DetectionEngine {
     const state = this.signals.get(key);
     if (!state) return;
     const neighbours = this.neighboursOf(state.environment, state.service);
+    // What is failing now and how it explains itself, worked out once and only if an open incident is
+    // connected: graph connectivity alone would merge unrelated faults behind one shared caller.
+    let view: ReturnType<DetectionEngine["causalView"]> | undefined;
+    const viewOf = () => {
+      view ??= this.causalView(
+        state.environment,
+        this.failingMembers(state.environment, null, { key, signal }),
+        detectedAtMs - rootWindowMs,
+        detectedAtMs,
+      );
+      return view;
+    };
     let target: IncidentState | undefined;
     const bridged: IncidentState[] = [];
     for (const incident of this.incidents.values()) {
@@ -682,12 +807,12 @@ export class DetectionEngine {
       const active = incident.endedAtMs === null;
       const recentlyEnded = !active && detectedAtMs - (incident.endedAtMs ?? 0) <= this.config.reopenWindowMs;
       if (!active && !recentlyEnded) continue;
-      const connected =
-        incident.services.includes(state.service) ||
-        incident.services.some((service) => neighbours.has(service));
+      const member = incident.services.includes(state.service);
+      const connected = member || incident.services.some((service) => neighbours.has(service));
       if (!connected) continue;
       // Only the same failure reopens an ended incident: its root failing again, not a neighbour.
       if (!active && incident.rootService !== state.service) continue;
+      if (active && !member && !this.belongsTo(state.service, incident, viewOf())) continue;
       if (!target || incident.startedAtMs < target.startedAtMs) target = incident;
       if (active) bridged.push(incident);
     }
@@ -715,6 +840,9 @@ export class DetectionEngine {
     state.cusum = 0;
     state.runStartMs = null;
     state.lowStreak = 0;
+    state.lowStartMs = null;
+    state.lowSpans = 0;
+    state.lowOnsetMs = null;
     state.slowStreak = 0;
     target.members.set(key, true);
     if (!target.memberOnsets.has(key)) target.memberOnsets.set(key, onsetMs);
@@ -730,8 +858,55 @@ export class DetectionEngine {
       }
     }
     if (onsetMs < target.startedAtMs) target.startedAtMs = onsetMs;
+    // Open incidents that began together and whose failures this one now explains (callers that alarmed
+    // before the dependency they call did) are the same failure: fold them in.
+    for (const other of [...this.incidents.values()]) {
+      if (other === target || other.environment !== target.environment || other.endedAtMs !== null) continue;
+      if (Math.abs(other.startedAtMs - target.startedAtMs) > mergeWindowMs) continue;
+      if (this.explainedByIncident(other, target, viewOf())) this.merge(other, target);
+    }
     target.lastActiveMs = detectedAtMs;
     this.touch(target);
+  }
+
+  /**
+   * Whether a failing service joins a connected open incident: a service whose failure a failing
+   * dependency explains goes where that dependency is; a service no failing dependency explains (a root
+   * of its own) joins unless the incident holds another such root with errors of its own — two
+   * independent faults meeting in a shared caller are two incidents. Without error evidence either way
+   * (latency, throughput) connectivity decides, as it always did.
+   */
+  private belongsTo(
+    service: string,
+    incident: IncidentState,
+    view: ReturnType<DetectionEngine["causalView"]>,
+  ): boolean {
+    const explainer = view.explainedBy(service);
+    if (explainer !== null) return incident.services.includes(explainer);
+    const substantial = (name: string) => (view.excess.get(name) ?? 0) >= this.config.minAlarmErrors;
+    if (!substantial(service)) return true;
+    return !incident.services.some(
+      (other) => other !== service && view.explainedBy(other) === null && substantial(other),
+    );
+  }
+
+  /**
+   * Whether `incident`'s failure flows from `into`: some service of it is explained by a service of
+   * `into`, and every other either by one of the two or has no errors of its own to speak of.
+   */
+  private explainedByIncident(
+    incident: IncidentState,
+    into: IncidentState,
+    view: ReturnType<DetectionEngine["causalView"]>,
+  ): boolean {
+    let linked = false;
+    for (const service of incident.services) {
+      const explainer = view.explainedBy(service);
+      if (explainer !== null && into.services.includes(explainer)) linked = true;
+      else if (explainer !== null && incident.services.includes(explainer)) continue;
+      else if ((view.excess.get(service) ?? 0) >= this.config.minAlarmErrors) return false;
+    }
+    return linked;
   }
 
   /** Moves everything of `from` into `into` and forgets `from` (reported through `removedIncidentIds`). */
@@ -866,19 +1041,78 @@ export class DetectionEngine {
     }
   }
 
-  /** The failing service whose errors no failing callee explains (the deepest failing dependency). */
+  /**
+   * The failing service whose errors no failing callee explains (the deepest failing dependency).
+   * Callees failing in other open incidents count as explanations too: a gateway in front of two
+   * unrelated faults is explained by both together, so it is never mistaken for a root.
+   */
   private rootOf(incident: IncidentState): string | null {
-    const failing = new Set(incident.services);
     const windowStart = incident.startedAtMs - this.config.stepMs;
-    const windowEnd = incident.startedAtMs + rootWindowMs;
+    const view = this.causalView(
+      incident.environment,
+      this.failingMembers(incident.environment, incident),
+      windowStart,
+      incident.startedAtMs + rootWindowMs,
+    );
+    const roots = incident.services.filter((service) => view.explainedBy(service) === null);
+    const candidates = roots.length > 0 ? roots : incident.services;
+    let root: string | null = null;
+    let rootExcess = Number.NEGATIVE_INFINITY;
+    for (const service of candidates) {
+      const value = view.excess.get(service) ?? 0;
+      if (value > rootExcess) {
+        root = service;
+        rootExcess = value;
+      }
+    }
+    return root;
+  }
+
+  /**
+   * The member signals (key → detector) of every open incident of an environment, plus `extra`'s (an
+   * incident being judged, or an alarm being raised): what is failing right now.
+   */
+  private failingMembers(
+    environment: string,
+    extra: IncidentState | null,
+    alarm?: { key: string; signal: DetectorSignal },
+  ): Map<string, DetectorSignal> {
+    const members = new Map<string, DetectorSignal>();
+    for (const incident of this.incidents.values()) {
+      if (incident.environment !== environment) continue;
+      if (incident.endedAtMs !== null && incident !== extra) continue;
+      for (const [key, signal] of incident.memberSignals) members.set(key, signal);
+    }
+    if (alarm) members.set(alarm.key, alarm.signal);
+    return members;
+  }
+
+  /**
+   * How services failing together explain each other over [windowStart, windowEnd): each one's errors
+   * above baseline (summed over its failing signals), and for each the failing dependency its failure
+   * comes from, if any — errors flow up the call graph (a caller whose calls into failing callees carry
+   * most of its excess errors is explained by the callee carrying the most), throughput drops flow down
+   * (a starved callee with no errors of its own is explained by a dropping caller).
+   */
+  private causalView(
+    environment: string,
+    members: ReadonlyMap<string, DetectorSignal>,
+    windowStart: number,
+    windowEnd: number,
+  ): { excess: Map<string, number>; explainedBy: (service: string) => string | null } {
+    const failing = new Set<string>();
     const excess = new Map<string, number>();
-    for (const [key] of incident.members) {
+    // Which failing services alarmed on throughput.
+    const dropping = new Set<string>();
+    for (const [key, signal] of members) {
       const state = this.signals.get(key);
       if (!state) continue;
+      failing.add(state.service);
       excess.set(
         state.service,
         (excess.get(state.service) ?? 0) + this.excessErrors(state, windowStart, windowEnd),
       );
+      if (signal === "throughput") dropping.add(state.service);
     }
     const callErrors = new Map<string, Map<string, number>>();
     const callers = new Map<string, Set<string>>();
@@ -886,7 +1120,7 @@ export class DetectionEngine {
     for (const bucket of this.recentEdges) {
       if (bucket.bucketStartMs < windowStart || bucket.bucketStartMs >= windowEnd) continue;
       // Only the failing callers' call edges, in arrival order (ties below go to the first seen).
-      const bySource = callsBySourceOf(bucket).get(incident.environment);
+      const bySource = callsBySourceOf(bucket).get(environment);
       if (!bySource) continue;
       positions.length = 0;
       for (const source of failing) for (const at of bySource.get(source) ?? []) positions.push(at);
@@ -900,15 +1134,6 @@ export class DetectionEngine {
         callers.set(edge.target, (callers.get(edge.target) ?? new Set<string>()).add(edge.source));
       }
     }
-    // Which failing services alarmed on throughput: a callee starved by a caller that stopped calling
-    // it is explained by that caller (the drop flows down the call graph, unlike errors, which flow up).
-    const dropping = new Set<string>();
-    for (const [key] of incident.members) {
-      const state = this.signals.get(key);
-      if (state && incident.memberSignals.get(key) === "throughput") dropping.add(state.service);
-    }
-    // A service is explained when its calls into failing services carry most of its excess errors:
-    // they are the callees' failures propagating up, not its own.
     const explainedBy = (service: string): string | null => {
       const own = excess.get(service) ?? 0;
       let best: string | null = null;
@@ -927,18 +1152,7 @@ export class DetectionEngine {
       }
       return null;
     };
-    const roots = incident.services.filter((service) => explainedBy(service) === null);
-    const candidates = roots.length > 0 ? roots : incident.services;
-    let root: string | null = null;
-    let rootExcess = Number.NEGATIVE_INFINITY;
-    for (const service of candidates) {
-      const value = excess.get(service) ?? 0;
-      if (value > rootExcess) {
-        root = service;
-        rootExcess = value;
-      }
-    }
-    return root;
+    return { excess, explainedBy };
   }
 
   /** Errors above the baseline rate over [fromMs, toMs), from the signal's ring. */
@@ -1111,10 +1325,23 @@ function callsBySourceOf(bucket: EdgeBucket): Map<string, Map<string, number[]>>
   return callsBySource;
 }
 
+/** The p95 latency of everything an entry holds, in ms (null: no counts). */
+function p95OfEntry(entry: SignalBucket): number | null {
+  if (entry.numericOnly) {
+    const index = quantileIndexOfIndexBins(entry.unreadLatencyBins as LatencyIndexBins[], 0.95);
+    return index === null ? null : Number.isNaN(index) ? 0 : latencyIndexValueOf(index);
+  }
+  readLatency(entry);
+  return entry.latency.quantile(0.95);
+}
+
 /** Moves an entry's unread latency sketches into its numeric bins, in arrival order. */
 function readLatency(entry: SignalBucket): void {
   if (entry.unreadLatencyBins.length === 0) return;
-  for (const bins of entry.unreadLatencyBins) entry.latency.add(bins);
+  for (const bins of entry.unreadLatencyBins) {
+    if (bins instanceof LatencyIndexBins) entry.latency.addIndexBins(bins);
+    else entry.latency.add(bins);
+  }
   // pop() stays in optimized code; assigning length = 0 is a runtime call (this runs per series).
   while (entry.unreadLatencyBins.length > 0) entry.unreadLatencyBins.pop();
 }
@@ -1154,6 +1381,23 @@ function snapshotOf(incident: IncidentState): IncidentSnapshot {
     events: incident.events.map((event) => ({ ...event })),
     revision: incident.revision,
   };
+}
+
+/** P(X ≤ k) for X ~ Poisson(λ), summed in log space (λ of a whole run of buckets underflows e^−λ). */
+function poissonLowerTail(k: number, lambda: number): number {
+  if (k < 0) return 0;
+  if (lambda <= 0) return 1;
+  const logLambda = Math.log(lambda);
+  let logTerm = -lambda;
+  let logSum = logTerm;
+  for (let i = 1; i <= k; i += 1) {
+    logTerm += logLambda - Math.log(i);
+    logSum =
+      logSum > logTerm
+        ? logSum + Math.log1p(Math.exp(logTerm - logSum))
+        : logTerm + Math.log1p(Math.exp(logSum - logTerm));
+  }
+  return Math.min(1, Math.exp(logSum));
 }
 
 /** P(X ≥ k) for X ~ Poisson(λ); exact summation, fine for the small counts of one bucket. */

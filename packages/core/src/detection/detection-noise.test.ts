@@ -31,7 +31,7 @@ function latencyBins(random: SeededRandom, spans: number): SketchBins {
 describe("DetectionEngine on stationary noise", () => {
   it("raises at most about one incident per series-day", () => {
     const rates = [0.001, 0.01, 0.05];
-    const volumes = [3, 30, 300, 1500]; // mean spans per 10 s bucket
+    const volumes = [3, 8, 30, 300, 1500]; // mean spans per 10 s bucket
     const series = rates.flatMap((rate) => volumes.map((volume) => ({ rate, volume })));
     const days = 1;
     const random = seededRandom(9001);

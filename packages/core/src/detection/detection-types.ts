@@ -1,5 +1,6 @@
 import type { SpanKind } from "@faultline/otlp";
 import type { EdgeKind } from "../edge-kinds.ts";
+import type { LatencyIndexBins } from "../latency-index-bins.ts";
 import type { SketchBins } from "../sketch-bins.ts";
 
 /** One series' aggregate for one raw bucket, as detection consumes it. Times in ms since the epoch. */
@@ -13,6 +14,8 @@ export interface SeriesObservation {
   spans: number;
   errors: number;
   latencyBins: SketchBins;
+  /** The same bins in numeric form, when the producer kept them: read instead of `latencyBins`. */
+  latencyIndexBins?: LatencyIndexBins;
   userRegisters: SketchBins;
 }
 

@@ -1,4 +1,5 @@
 import { latencyBinIndexOf, latencyIndexValueOf, zeroLatencyBinKey } from "../latency-bin-key-of.ts";
+import type { LatencyIndexBins } from "../latency-index-bins.ts";
 import type { SketchBins } from "../sketch-bins.ts";
 
 // Dense scratch histogram over DDSketch indices [denseMin, denseMin + denseSize): at 2% accuracy that is
@@ -83,6 +84,27 @@ export class LatencyBinCounts {
       if (this.length === this.indices.length) this.grow();
       this.indices[this.length] = index;
       this.counts[this.length] = count;
+      this.length += 1;
+    }
+  }
+
+  /**
+   * Adds a sketch already in numeric form: the same as {@link add} of the `SketchBins` object built
+   * alongside it, without reading any string key. (Bins come in index order rather than the object's
+   * key order, which only matters to sums of non-integer counts, which aggregation never makes.)
+   */
+  addIndexBins(bins: LatencyIndexBins): void {
+    const { indices, counts } = bins;
+    const length = indices.length;
+    if (bins.zero !== 0 || !bins.integral) {
+      this.zero += bins.zero;
+      if (this.zeroAt > this.length) this.zeroAt = this.length;
+    }
+    if (!bins.integral) this.allCounts = false;
+    while (this.length + length > this.indices.length) this.grow();
+    for (let at = 0; at < length; at += 1) {
+      this.indices[this.length] = indices[at] ?? 0;
+      this.counts[this.length] = counts[at] ?? 0;
       this.length += 1;
     }
   }

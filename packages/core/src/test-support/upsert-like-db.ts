@@ -4,11 +4,12 @@ import { mergeUserRegisters } from "../merge-user-registers.ts";
 
 /**
  * Folds deltas the way the database upserts them (counts add, bins add, registers max), keyed by
- * series, step and bucket; returns a map for order-independent comparisons.
+ * series, step and bucket; returns a map for order-independent comparisons. Like storage, rows keep no
+ * numeric latency bins (`latencyIndexBins`).
  */
 export function upsertBucketsLikeDb(deltas: readonly SeriesBucketDelta[]): Map<string, SeriesBucketDelta> {
   const rows = new Map<string, SeriesBucketDelta>();
-  for (const d of deltas) {
+  for (const { latencyIndexBins: _notStored, ...d } of deltas) {
     const key = `${d.seriesKey}|${d.stepMs}|${d.bucketStartMs}`;
     const row = rows.get(key);
     rows.set(

@@ -82,21 +82,7 @@ export class DetectionRunner {
   /** The ingest pipeline's commit hook. */
   observe(batch: MergedIngestBatch): void {
     this.lastDataWallMs = this.clock();
-    this.engine.observe(
-      batch.seriesBuckets.map((delta) => ({
-        environment: delta.series.environment,
-        service: delta.series.service,
-        operation: delta.series.operation,
-        spanKind: delta.series.spanKind,
-        version: delta.series.version,
-        bucketStartMs: delta.bucketStartMs,
-        spans: delta.spans,
-        errors: delta.errors,
-        latencyBins: delta.latencyBins,
-        userRegisters: delta.userRegisters,
-      })),
-      batch.edges,
-    );
+    this.engine.observeBatch(batch);
     for (const seen of batch.instanceVersions) {
       if (seen.lastSeenMs > this.newestEventMs) this.newestEventMs = seen.lastSeenMs;
       const key = `${seen.environment}\u001f${seen.service}\u001f${seen.instanceId}\u001f${seen.version}`;
