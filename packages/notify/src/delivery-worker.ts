@@ -1,0 +1,267 @@
+import { randomUUID } from "node:crypto";
+import {
+  type ClaimedDelivery,
+  claimDelivery,
+  completeDelivery,
+  type DbHandle,
+  type DeliveryOutcome,
+  listDueDeliveries,
+  listUnroutedNotificationEvents,
+  loadNotificationConfig,
+  postponeDelivery,
+  routeNotificationEvent,
+} from "@faultline/db";
+import { DestinationRateLimiter } from "./destination-rate-limiter.ts";
+import { buildNotificationMessage } from "./notification-message.ts";
+import {
+  createNotificationTransport,
+  type NotificationTransport,
+  type SmtpSettings,
+} from "./notification-transport.ts";
+import { type BackoffPolicy, defaultBackoffPolicy, retryDelayMs } from "./retry-delay.ts";
+import {
+  defaultRoutingPolicy,
+  type RoutingPolicy,
+  routeNotification,
+  type Severity,
+} from "./route-notification.ts";
+
+export interface NotifyLogger {
+  info(object: Record<string, unknown>, message: string): void;
+  warn(object: Record<string, unknown>, message: string): void;
+  error(object: Record<string, unknown>, message: string): void;
+}
+
+const silentLogger: NotifyLogger = { info() {}, warn() {}, error() {} };
+
+export interface DeliveryWorkerOptions {
+  db: DbHandle;
+  /** Where people open the UI; incident links are `<publicUrl>/incidents/<id>`. */
+  publicUrl: string;
+  /** Secrets named by `*Env` settings are read here. Default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Wall clock, ms since the epoch. */
+  clock?: () => number;
+  logger?: NotifyLogger;
+  /** This worker's name on the leases it takes. Default a random UUID per worker. */
+  owner?: string;
+  /** How often the outbox is polled, ms. Default 1000. */
+  pollMs?: number;
+  /** Longest wait for one receiver, ms. Default 10 s. */
+  timeoutMs?: number;
+  /** How long a claim holds before another worker may take it over, ms. Default 3 × timeout. */
+  leaseMs?: number;
+  backoff?: Partial<BackoffPolicy>;
+  routing?: Partial<RoutingPolicy>;
+  smtp?: SmtpSettings | undefined;
+  /** Injected for tests; default the real HTTP/SMTP transport. */
+  transport?: NotificationTransport;
+  random?: () => number;
+}
+
+/** The idempotency key of one delivery, the same on every attempt: `<incident>/<event key>/<destination>`. */
+export function deliveryIdempotencyKey(
+  delivery: Pick<ClaimedDelivery, "incidentId" | "eventKey" | "destination">,
+): string {
+  return `${delivery.incidentId}/${delivery.eventKey}/${delivery.destination.id}`;
+}
+
+/**
+ * Delivers the notification outbox: routes new events to destinations, then claims due deliveries
+ * with a lease, sends them, and records the outcome (retrying with exponential backoff, within each
+ * destination's rate limit). Several workers, or a restarted one, may run against one database:
+ * claims are atomic, and a delivery whose worker died is taken over when its lease expires.
+ */
+export class DeliveryWorker {
+  private readonly db: DbHandle;
+  private readonly publicUrl: string;
+  private readonly clock: () => number;
+  private readonly logger: NotifyLogger;
+  private readonly owner: string;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly routing: RoutingPolicy;
+  private readonly transport: NotificationTransport;
+  private readonly random: () => number;
+  private readonly limiter = new DestinationRateLimiter();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(options: DeliveryWorkerOptions) {
+    this.db = options.db;
+    this.publicUrl = options.publicUrl;
+    this.clock = options.clock ?? Date.now;
+    this.logger = options.logger ?? silentLogger;
+    this.owner = options.owner ?? randomUUID();
+    this.pollMs = options.pollMs ?? 1000;
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    this.leaseMs = options.leaseMs ?? timeoutMs * 3;
+    this.backoff = { ...defaultBackoffPolicy, ...options.backoff };
+    this.routing = { ...defaultRoutingPolicy, ...options.routing };
+    this.random = options.random ?? Math.random;
+    this.transport =
+      options.transport ??
+      createNotificationTransport({
+        env: options.env ?? process.env,
+        timeoutMs,
+        clock: this.clock,
+        smtp: options.smtp,
+      });
+  }
+
+  /** Polls the outbox every `pollMs` until closed. */
+  start(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => void this.runOnce(), this.pollMs);
+    this.timer.unref();
+  }
+
+  /** One pass: route new events, send what is due. Passes never overlap; resolves when this one is done. */
+  runOnce(): Promise<void> {
+    if (this.closed) return this.running ?? Promise.resolve();
+    this.running ??= this.pass()
+      .catch((error: unknown) => this.logger.error({ err: error }, "notification delivery pass failed"))
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  /** Stops polling and waits for the pass in flight (bounded by the send timeout). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.running;
+    this.transport.close?.();
+  }
+
+  private async pass(): Promise<void> {
+    await this.routeNewEvents();
+    await this.deliverDue();
+  }
+
+  private async routeNewEvents(): Promise<void> {
+    const events = await listUnroutedNotificationEvents(this.db);
+    if (events.length === 0) return;
+    const config = await loadNotificationConfig(this.db);
+    const enabledDestinationIds = new Set(config.destinations.filter((d) => d.enabled).map((d) => d.id));
+    for (const event of events) {
+      const snapshot = event.snapshot;
+      const decision = routeNotification({
+        event: {
+          kind: event.kind,
+          eventAtMs: event.eventAtMs,
+          createdAtMs: event.createdAtMs,
+          environment: typeof snapshot.environment === "string" ? snapshot.environment : "",
+          rootService: typeof snapshot.rootService === "string" ? snapshot.rootService : null,
+          services: Array.isArray(snapshot.services) ? (snapshot.services as string[]) : [],
+          severity: (typeof snapshot.severity === "string" ? snapshot.severity : "sev4") as Severity,
+          signal: typeof snapshot.signal === "string" ? snapshot.signal : "",
+        },
+        rules: config.rules,
+        enabledDestinationIds,
+        mutes: config.mutes,
+        nowMs: this.clock(),
+        policy: this.routing,
+      });
+      await routeNotificationEvent(this.db, event.id, { ...decision, nowMs: this.clock() });
+      if (decision.deliveries.length > 0) {
+        this.logger.info(
+          {
+            incidentId: event.incidentId,
+            event: event.eventKey,
+            destinations: decision.deliveries.map((d) => `${d.destinationId}:${d.status}`),
+          },
+          "notification routed",
+        );
+      }
+    }
+  }
+
+  private async deliverDue(): Promise<void> {
+    const now = this.clock();
+    const due = await listDueDeliveries(this.db, now);
+    if (due.length === 0) return;
+    const limits = new Map(
+      (await loadNotificationConfig(this.db)).destinations.map((d) => [d.id, d.rateLimitPerMinute] as const),
+    );
+    const sends: Promise<void>[] = [];
+    for (const candidate of due) {
+      const verdict = this.limiter.take(
+        candidate.destinationId,
+        limits.get(candidate.destinationId) ?? 30,
+        now,
+      );
+      if (!verdict.allowed) {
+        await postponeDelivery(this.db, candidate.id, verdict.retryAtMs);
+        continue;
+      }
+      const claimed = await claimDelivery(this.db, {
+        id: candidate.id,
+        owner: this.owner,
+        nowMs: now,
+        leaseMs: this.leaseMs,
+      });
+      if (claimed) sends.push(this.send(claimed));
+    }
+    await Promise.all(sends);
+  }
+
+  private async send(delivery: ClaimedDelivery): Promise<void> {
+    const message = buildNotificationMessage({
+      idempotencyKey: deliveryIdempotencyKey(delivery),
+      event: delivery.kind,
+      eventAtMs: delivery.eventAtMs,
+      actor: delivery.actor,
+      incidentId: delivery.incidentId,
+      snapshot: delivery.snapshot,
+      publicUrl: this.publicUrl,
+    });
+    let outcome: DeliveryOutcome;
+    try {
+      const result = await this.transport.send(delivery, message);
+      if (result.ok) {
+        outcome = { status: "delivered", statusCode: result.statusCode };
+      } else if (result.retryable && delivery.attempts < this.backoff.maxAttempts) {
+        const delay = Math.max(
+          retryDelayMs(delivery.attempts, this.backoff, this.random),
+          result.retryAfterMs ?? 0,
+        );
+        outcome = {
+          status: "retry",
+          nextAttemptAtMs: this.clock() + delay,
+          error: result.error,
+          statusCode: result.statusCode,
+        };
+      } else {
+        outcome = { status: "failed", error: result.error, statusCode: result.statusCode };
+      }
+    } catch (error) {
+      outcome = {
+        status: "retry",
+        nextAttemptAtMs: this.clock() + retryDelayMs(delivery.attempts, this.backoff, this.random),
+        error: `unexpected: ${(error as Error).message}`,
+        statusCode: null,
+      };
+    }
+    const recorded = await completeDelivery(this.db, {
+      id: delivery.id,
+      owner: this.owner,
+      nowMs: this.clock(),
+      outcome,
+    });
+    const fields = {
+      incidentId: delivery.incidentId,
+      event: delivery.eventKey,
+      destination: delivery.destination.id,
+      attempt: delivery.attempts,
+      status: outcome.status,
+      ...(outcome.status === "delivered" ? {} : { error: outcome.error }),
+    };
+    if (!recorded) this.logger.warn(fields, "notification lease lost before the outcome was recorded");
+    else if (outcome.status === "delivered") this.logger.info(fields, "notification delivered");
+    else this.logger.warn(fields, "notification not delivered");
+  }
+}
