@@ -107,6 +107,22 @@ export const serveSettings = [
     description: "built UI to serve at / (default: apps/web/dist of this checkout)",
   },
   {
+    key: "publicUrl",
+    flag: "--public-url <url>",
+    env: "FAULTLINE_PUBLIC_URL",
+    default: undefined,
+    description:
+      "where people open the UI, for links in pages and messages (default: the API listener's URL)",
+  },
+  {
+    key: "notifyConfig",
+    flag: "--notify-config <file>",
+    env: "FAULTLINE_NOTIFY_CONFIG",
+    default: undefined,
+    description:
+      "paging config (YAML or JSON): destinations, routing rules, mutes; see packages/notify/README.md",
+  },
+  {
     key: "demo",
     flag: "--demo",
     env: "FAULTLINE_DEMO",
@@ -202,6 +218,19 @@ export const serveConfigSchema = z.object({
       error: "must be an http(s) URL containing {traceId}",
     }),
   webDist: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value : undefined)),
+  publicUrl: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value.replace(/\/+$/, "") : undefined))
+    .refine((value) => value === undefined || /^https?:\/\/[^\s]+$/.test(value), {
+      error: "must be an http(s) URL",
+    }),
+  notifyConfig: z
     .string()
     .trim()
     .optional()

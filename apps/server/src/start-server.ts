@@ -12,8 +12,14 @@ import {
   type OtlpGrpcServer,
   type OtlpHttpServer,
 } from "@faultline/ingest";
+import {
+  type DeliveryWorker,
+  loadNotifyConfigFile,
+  NotifyConfigError,
+  startNotifications,
+} from "@faultline/notify";
 import Fastify, { type FastifyBaseLogger } from "fastify";
-import { isLoopbackHost, type ServeConfig } from "./config.ts";
+import { ConfigError, isLoopbackHost, type ServeConfig } from "./config.ts";
 import { registerChangeRoutes } from "./http/change-routes.ts";
 import { type Readiness, registerHealthRoutes } from "./http/health-routes.ts";
 import { registerReportRoutes } from "./http/report-routes.ts";
@@ -39,6 +45,12 @@ export interface RunningServer {
  * does `/readyz` turn ready.
  */
 export async function startServer(config: ServeConfig, logger: Logger): Promise<RunningServer> {
+  // A bad paging config stops start-up with the file's problems listed, like a bad flag.
+  const notifyConfig = config.notifyConfig
+    ? await loadNotifyConfigFile(config.notifyConfig).catch((error: unknown) => {
+        throw error instanceof NotifyConfigError ? new ConfigError(error.message) : error;
+      })
+    : null;
   const readiness: Readiness = { notReadyReason: "opening the database and applying migrations" };
   // Fastify logs each request at info; at our default level that drowns the useful lines, so its
   // logger only speaks from warn up.
@@ -87,6 +99,7 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
   let otlpHttp: OtlpHttpServer | undefined;
   let otlpGrpc: OtlpGrpcServer | undefined;
   let demo: { close(): Promise<void> } | undefined;
+  let notifications: DeliveryWorker | undefined;
   const ingestLogger = logger.child({ component: "ingest" });
   const ready = (async () => {
     // PGlite creates its own directory but not missing parents (./.faultline on a fresh clone).
@@ -142,6 +155,12 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
     const otlpGrpcPort = await otlpGrpc.start(config.host, config.otlpGrpcPort);
     const otlpHttpUrl = `http://${formatHost(config.host)}:${otlpHttpPort}`;
     logger.info({ otlpHttp: `${otlpHttpUrl}/v1/traces`, otlpGrpcPort }, "OTLP receivers listening");
+    notifications = await startNotifications({
+      db,
+      config: notifyConfig,
+      publicUrl: config.publicUrl ?? apiUrl,
+      logger: logger.child({ component: "notify" }),
+    });
     readiness.notReadyReason = null;
     if (config.demo) demo = runDemo(config, { apiUrl, otlpHttpUrl }, logger);
     return { otlpHttpUrl, otlpGrpcPort };
@@ -160,6 +179,7 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
       await Promise.all([otlpHttp?.close(5_000), otlpGrpc?.shutdown(5_000)]);
       await pipeline?.close();
       await detection?.close();
+      await notifications?.close();
       await api.close();
       await db?.close();
     })();
