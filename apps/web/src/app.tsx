@@ -2,8 +2,12 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { useState } from "react";
 import { BrowserRouter, NavLink, Route, Routes } from "react-router";
 import { UserNameField } from "./components/user-name-field.tsx";
+import { ActionItemsPage } from "./pages/action-items-page.tsx";
 import { ChangesPage } from "./pages/changes-page.tsx";
 import { IncidentPage } from "./pages/incident-page.tsx";
+import { PostmortemPage } from "./pages/postmortem-page.tsx";
+import { PostmortemsPage } from "./pages/postmortems-page.tsx";
+import { ReportsPage } from "./pages/reports-page.tsx";
 import { ServicePage } from "./pages/service-page.tsx";
 import { TriagePage } from "./pages/triage-page.tsx";
 import { createApiClient, createQueryClient, TRPCProvider } from "./trpc.ts";
@@ -30,6 +34,9 @@ export function AppRoutes() {
             Triage
           </NavLink>
           <NavLink to="/changes">Changes</NavLink>
+          <NavLink to="/postmortems">Postmortems</NavLink>
+          <NavLink to="/action-items">Action items</NavLink>
+          <NavLink to="/reports">Reports</NavLink>
         </nav>
         <div className="topbar-right">
           <UserNameField />
@@ -41,6 +48,10 @@ export function AppRoutes() {
           <Route path="/incidents/:id" element={<IncidentPage />} />
           <Route path="/services/:service" element={<ServicePage />} />
           <Route path="/changes" element={<ChangesPage />} />
+          <Route path="/postmortems" element={<PostmortemsPage />} />
+          <Route path="/postmortems/:id" element={<PostmortemPage />} />
+          <Route path="/action-items" element={<ActionItemsPage />} />
+          <Route path="/reports" element={<ReportsPage />} />
           <Route path="*" element={<div className="state state-empty">No such page.</div>} />
         </Routes>
       </main>

@@ -15,6 +15,7 @@ import { QueryState } from "../components/query-state.tsx";
 import { ServiceGraph } from "../components/service-graph.tsx";
 import { SeverityBadge, StatusBadge } from "../components/severity-badge.tsx";
 import { TimelineCharts } from "../components/timeline-chart.tsx";
+import { WritePostmortemButton } from "../components/write-postmortem-button.tsx";
 import {
   describeChange,
   formatAgo,
@@ -104,6 +105,7 @@ function IncidentHeader(props: { detail: Detail; nowMs: number }) {
         <SeverityBadge severity={incident.severity} />
         <StatusBadge status={incident.status} />
         <h1 id="incident-title">{incident.title}</h1>
+        <WritePostmortemButton incidentId={incident.id} />
       </div>
       <dl className="facts facts-wide">
         <div>

@@ -1,10 +1,11 @@
+import type { Element, Root, RootContent } from "hast";
 import MarkdownIt from "markdown-it";
 import { describe, expect, it } from "vitest";
 import { buildPostmortemDraft } from "./build-postmortem-draft.ts";
 import { builtInPostmortemTemplates } from "./postmortem-templates.ts";
 import { at, identityOutageFacts, testChange } from "./postmortem-test-facts.ts";
 import { renderPostmortemExport } from "./render-postmortem-export.ts";
-import { renderPostmortemHtml } from "./render-postmortem-html.ts";
+import { renderPostmortemHtml, renderPostmortemTree } from "./render-postmortem-html.ts";
 import { activeContentIn, xssCorpus } from "./xss-corpus.ts";
 
 /** Parses HTML the way a browser would be asked to, to look at elements and attributes, not text. */
@@ -92,6 +93,26 @@ describe("renderPostmortemHtml", () => {
   it("keeps relative and anchor links (to incidents and sections) but removes unsafe ones", () => {
     expect(renderPostmortemHtml("[incident](/incidents/inc-1)")).toContain('href="/incidents/inc-1"');
     expect(renderPostmortemHtml("[x](javascript:alert(1))")).not.toContain("javascript");
+  });
+});
+
+function elementsOfTree(node: Root | RootContent): Element[] {
+  const own = node.type === "element" ? [node] : [];
+  const children = "children" in node ? node.children.flatMap((child) => elementsOfTree(child)) : [];
+  return [...own, ...children];
+}
+
+describe("renderPostmortemTree (what the UI turns into React elements)", () => {
+  it.each(xssCorpus)("holds only allowed elements and safe attributes for %j", (hostile) => {
+    for (const element of elementsOfTree(renderPostmortemTree(`text ${hostile}\n\n${hostile}`))) {
+      expect(allowedTags).toContain(element.tagName);
+      for (const [name, value] of Object.entries(element.properties)) {
+        expect(name.toLowerCase().startsWith("on"), name).toBe(false);
+        expect(name).not.toBe("style");
+        if (name === "href" || name === "src")
+          expect(String(value)).toMatch(/^(https?:|mailto:|#|\/|[^:]*$)/i);
+      }
+    }
   });
 });
 

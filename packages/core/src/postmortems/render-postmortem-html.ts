@@ -1,3 +1,4 @@
+import type { Root } from "hast";
 import rehypeSanitize, { defaultSchema } from "rehype-sanitize";
 import rehypeStringify from "rehype-stringify";
 import remarkGfm from "remark-gfm";
@@ -16,13 +17,23 @@ const schema = {
   protocols: { ...defaultSchema.protocols, href: ["http", "https", "mailto"], src: ["http", "https"] },
 };
 
-const processor = unified()
+const toSanitizedTree = unified()
   .use(remarkParse)
   .use(remarkGfm)
   // Raw HTML in the Markdown is dropped here (allowDangerousHtml stays off): it never reaches the tree.
   .use(remarkRehype)
-  .use(rehypeSanitize, schema)
-  .use(rehypeStringify);
+  .use(rehypeSanitize, schema);
+
+const processor = toSanitizedTree().use(rehypeStringify);
+
+/**
+ * The same sanitized document as {@link renderPostmortemHtml}, as an HTML syntax tree (hast), for a UI
+ * that builds its own elements from it (React via hast-util-to-jsx-runtime) instead of parsing HTML.
+ */
+export function renderPostmortemTree(markdown: string): Root {
+  const parser = toSanitizedTree();
+  return parser.runSync(parser.parse(markdown)) as Root;
+}
 
 /**
  * Renders postmortem Markdown to HTML that is safe to insert into a page: the editor's live preview,
