@@ -1,6 +1,7 @@
 import { changesRouter } from "./routers/changes-router.ts";
 import { configRouter } from "./routers/config-router.ts";
 import { incidentsRouter } from "./routers/incidents-router.ts";
+import { notificationsRouter } from "./routers/notifications-router.ts";
 import { postmortemsRouter } from "./routers/postmortems-router.ts";
 import { reportsRouter } from "./routers/reports-router.ts";
 import { servicesRouter } from "./routers/services-router.ts";
@@ -14,6 +15,7 @@ export const appRouter = router({
   changes: changesRouter,
   config: configRouter,
   incidents: incidentsRouter,
+  notifications: notificationsRouter,
   services: servicesRouter,
   postmortems: postmortemsRouter,
   reports: reportsRouter,

@@ -171,38 +171,42 @@ export function parseNotifyConfig(text: string, source = "notification config"):
   return config;
 }
 
+/** A destination as its database row (settings hold only env-variable names for secrets). */
+export function destinationRow(destination: DestinationConfig) {
+  const { id: destinationId, kind, name, enabled, rateLimitPerMinute, ...settings } = destination;
+  return { id: destinationId, kind, name: name ?? destinationId, enabled, rateLimitPerMinute, settings };
+}
+
+export function ruleRow(rule: RuleConfig) {
+  return {
+    id: rule.id,
+    destinationId: rule.destination,
+    environments: rule.environments,
+    services: rule.services,
+    minSeverity: rule.minSeverity,
+    signals: rule.signals,
+    events: rule.events,
+    enabled: rule.enabled,
+  };
+}
+
+export function muteRow(mute: z.output<typeof muteConfigSchema>, createdBy: string | null = null) {
+  return {
+    id: mute.id,
+    environment: mute.environment,
+    service: mute.service,
+    startsAtMs: Date.parse(mute.from),
+    endsAtMs: Date.parse(mute.until),
+    reason: mute.reason,
+    createdBy,
+  };
+}
+
 /** The config as the database rows the file manages (see replaceFileNotificationConfig). */
 export function notifyConfigRows(config: NotifyConfig) {
   return {
-    destinations: config.destinations.map((destination) => {
-      const { id: destinationId, kind, name, enabled, rateLimitPerMinute, ...settings } = destination;
-      return {
-        id: destinationId,
-        kind,
-        name: name ?? destinationId,
-        enabled,
-        rateLimitPerMinute,
-        settings,
-      };
-    }),
-    rules: config.rules.map((rule) => ({
-      id: rule.id,
-      destinationId: rule.destination,
-      environments: rule.environments,
-      services: rule.services,
-      minSeverity: rule.minSeverity,
-      signals: rule.signals,
-      events: rule.events,
-      enabled: rule.enabled,
-    })),
-    mutes: config.mutes.map((mute) => ({
-      id: mute.id,
-      environment: mute.environment,
-      service: mute.service,
-      startsAtMs: Date.parse(mute.from),
-      endsAtMs: Date.parse(mute.until),
-      reason: mute.reason,
-      createdBy: null,
-    })),
+    destinations: config.destinations.map(destinationRow),
+    rules: config.rules.map(ruleRow),
+    mutes: config.mutes.map((mute) => muteRow(mute)),
   };
 }

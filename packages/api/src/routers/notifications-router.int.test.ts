@@ -1,0 +1,111 @@
+import { replaceFileNotificationConfig, saveIncident } from "@faultline/db";
+import { describeEachDatabase } from "@faultline/db/testing";
+import { expect, it } from "vitest";
+import { appRouter } from "../app-router.ts";
+import { createContext } from "../create-context.ts";
+import { createCallerFactory } from "../trpc.ts";
+
+const now = Date.parse("2026-12-06T10:00:00Z");
+
+describeEachDatabase("notifications router", ({ handle }) => {
+  const caller = () =>
+    createCallerFactory(appRouter)(
+      createContext({ db: handle(), clock: () => now, headers: { "x-faultline-user": "ana" } }),
+    );
+
+  it("creates, lists (Slack URL redacted), and deletes destinations, rules and mutes", async () => {
+    await caller().notifications.upsertDestination({
+      id: "team-slack",
+      kind: "slack",
+      url: "https://hooks.slack.example/services/T000/B000/secret-token",
+    });
+    await caller().notifications.upsertRule({ id: "sev1", destination: "team-slack", minSeverity: "sev1" });
+    await caller().notifications.upsertMute({
+      id: "maint",
+      service: "media",
+      from: "2026-12-06T10:00:00Z",
+      until: "2026-12-06T11:00:00Z",
+    });
+    const config = await caller().notifications.config();
+    expect(config.destinations).toMatchObject([
+      { id: "team-slack", kind: "slack", settings: { url: "https://hooks.slack.example/…" }, source: "api" },
+    ]);
+    expect(JSON.stringify(config)).not.toContain("secret-token");
+    expect(config.rules).toMatchObject([{ id: "sev1", destinationId: "team-slack", minSeverity: "sev1" }]);
+    expect(config.mutes).toMatchObject([
+      { id: "maint", service: "media", createdBy: "ana", startsAtMs: now },
+    ]);
+    await caller().notifications.deleteMute({ id: "maint" });
+    await caller().notifications.deleteDestination({ id: "team-slack" });
+    expect(await caller().notifications.config()).toEqual({ destinations: [], rules: [], mutes: [] });
+  });
+
+  it("rejects bad input, unknown ids and edits to what the config file manages", async () => {
+    await expect(
+      caller().notifications.upsertDestination({ id: "x", kind: "webhook", url: "ftp://nope" } as never),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(
+      caller().notifications.upsertRule({ id: "r", destination: "missing" }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
+    await expect(caller().notifications.deleteRule({ id: "missing" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await replaceFileNotificationConfig(handle(), {
+      destinations: [
+        {
+          id: "from-file",
+          kind: "webhook",
+          name: "f",
+          settings: { url: "http://x" },
+          enabled: true,
+          rateLimitPerMinute: 30,
+        },
+      ],
+      rules: [],
+      mutes: [],
+    });
+    await expect(
+      caller().notifications.upsertDestination({ id: "from-file", kind: "webhook", url: "http://y" }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("config file") });
+  });
+
+  it("lists an incident's deliveries with status and last error", async () => {
+    await saveIncident(handle(), {
+      id: "inc-n",
+      environment: "production",
+      title: "t",
+      status: "open",
+      severity: "sev2",
+      signal: "error_rate",
+      rootService: "identity",
+      startedAtMs: now,
+      detectedAtMs: now,
+      endedAtMs: null,
+      services: ["identity"],
+      surfaces: [],
+      affectedUsers: 1,
+      causeChangeId: null,
+      suspects: [],
+      events: [],
+    });
+    const [event] = await handle().query<{ id: string }>(
+      "SELECT id FROM notification_events WHERE incident_id = 'inc-n'",
+    );
+    await handle().query(
+      `INSERT INTO notification_deliveries (event_id, incident_id, destination_id, status, attempts, next_attempt_at, last_error)
+       VALUES ($1, 'inc-n', 'from-file', 'pending', 2, now(), 'HTTP 503')`,
+      [event?.id],
+    );
+    expect(await caller().notifications.deliveries({ incidentId: "inc-n" })).toMatchObject([
+      {
+        eventKind: "opened",
+        destinationId: "from-file",
+        status: "pending",
+        attempts: 2,
+        lastError: "HTTP 503",
+      },
+    ]);
+  });
+});
