@@ -51,7 +51,7 @@ function identityOutage(round: number): Story {
     watchFor:
       "an innocent media deploy, then a config push to identity that breaks DMs and profile views on web and " +
       "mobile; Faultline opens ONE incident rooted at identity and names the config push as its cause",
-    durationSeconds: 495,
+    durationSeconds: 465,
     steps: [
       {
         atSeconds: 0,
@@ -66,7 +66,9 @@ function identityOutage(round: number): Story {
         apply: (platform) => platform.setVersion("media", mediaVersion),
       },
       {
-        atSeconds: 45,
+        // Soon after the innocent deploy, so a fresh `npm start` reaches the outage quickly; attribution
+        // must still tell the two apart.
+        atSeconds: 15,
         change: {
           service: "identity",
           version: "7.2.0",
@@ -84,7 +86,7 @@ function identityOutage(round: number): Story {
           }),
       },
       {
-        atSeconds: 345,
+        atSeconds: 315,
         change: {
           service: "identity",
           version: "7.2.0",

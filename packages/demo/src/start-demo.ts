@@ -13,7 +13,11 @@ export interface DemoOptions extends DemoTarget {
    * backfilling (and double-counting) the same hours again.
    */
   stateFile: string;
-  /** Hours of history generated on first start (default 2). */
+  /**
+   * Hours of history generated on first start (default 1). The live outage can only start once the
+   * history is in (detection runs on event time, in order), so this sets how soon a fresh `npm start`
+   * shows it: about 10 s of backfill per hour on an idle machine, several times that on a busy one.
+   */
   backfillHours?: number;
   /** Mean root requests per second (default 12). */
   rootRate?: number;
@@ -65,7 +69,7 @@ const backfillSliceMs = 300_000;
  */
 export function startDemo(options: DemoOptions): RunningDemo {
   const stop = new AbortController();
-  const backfillHours = options.backfillHours ?? 2;
+  const backfillHours = options.backfillHours ?? 1;
   let resolveBackfilled: () => void = () => {};
   let rejectBackfilled: (error: unknown) => void = () => {};
   const backfilled = new Promise<void>((resolve, reject) => {
@@ -110,9 +114,10 @@ export function startDemo(options: DemoOptions): RunningDemo {
         }),
       );
     try {
-      // History: a past canary incident about 100 minutes ago, only on a fresh start (a resumed demo
-      // already has its history; the gap is filled with steady traffic).
-      const pastStepMs = nowMs - 100 * 60_000;
+      // History: a past canary incident 40 minutes ago (after 20 minutes of baseline in the default
+      // hour), only on a fresh start (a resumed demo already has its history; the gap is filled with
+      // steady traffic).
+      const pastStepMs = nowMs - 40 * 60_000;
       const history: TimedStep[] =
         state === null && pastStepMs - fromMs > 10 * 60_000
           ? scheduleStory(buildStory("dm-canary"), pastStepMs)
@@ -124,7 +129,7 @@ export function startDemo(options: DemoOptions): RunningDemo {
             : `Resuming: filling the ${Math.round((nowMs - fromMs) / 60_000)} min since the last run…`,
         );
         const started = Date.now();
-        // The backfill itself takes a minute or so, so it catches up in passes. Detection treats data
+        // The backfill itself takes a while, so it catches up in passes. Detection treats data
         // within two minutes of the wall clock as live and closes its buckets behind the clock, so every
         // pass but the last stops short of that; the last (a few seconds of work) closes the gap at
         // once, and live traffic continues exactly where the history ends.
