@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { ExportResultCode } from "@opentelemetry/core";
+import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it } from "vitest";
 import { buildStory } from "./demo-stories.ts";
 import { InMemoryBroker } from "./message-broker.ts";
@@ -25,6 +26,42 @@ const attribute = (span: ReadableSpan, key: string) => span.attributes[key];
 const resource = (span: ReadableSpan, key: string) => span.resource.attributes[key];
 
 describe("MessagingPlatform", () => {
+  it("sends a slice of history as one request holding every instance's spans, in collector mode", async () => {
+    // Detection closes a bucket 20 s behind the newest event time it has seen; a slice split over
+    // per-instance requests could reach it in several commits, and its first commit would close buckets
+    // that the rest still belongs to.
+    const requests: ReadableSpan[][] = [];
+    const exporter: SpanExporter = {
+      export: (spans, done) => {
+        requests.push([...spans]);
+        done({ code: ExportResultCode.SUCCESS });
+      },
+      shutdown: async () => {},
+    };
+    const telemetry = new ServiceTelemetry({
+      otlpHttpUrl: "http://unused",
+      environment: "test",
+      idSeed: "collector",
+      exporterFactory: () => exporter,
+      collector: true,
+    });
+    const platform = new MessagingPlatform({
+      telemetry,
+      broker: new InMemoryBroker(),
+      seed: "collector",
+      rootRate: 20,
+    });
+    for (const sliceStart of [t0, t0 + 60_000]) {
+      const before = requests.length;
+      await platform.simulate(sliceStart, sliceStart + 60_000);
+      expect(requests.length).toBe(before + 1);
+      const slice = requests[before] ?? [];
+      expect(slice.length).toBeGreaterThan(5_000);
+      const instances = new Set(slice.map((span) => resource(span, "service.instance.id")));
+      expect(instances.size).toBeGreaterThan(20);
+    }
+  });
+
   it("exports through one SDK per instance, each with its service's resource", async () => {
     const { exporter, platform } = setup();
     await platform.simulate(t0, t0 + 30_000);
