@@ -35,7 +35,6 @@ export async function registerUiRoutes(app: ApiApp, options: { webDist: string |
   }
   await app.register(fastifyStatic, {
     root,
-    wildcard: false,
     index: false,
     setHeaders: (res, path) => {
       res.setHeader(

@@ -41,7 +41,8 @@ export const changesRouter = router({
           const [signals] = await readServiceSignals(ctx.db, {
             environment,
             services: [change.service],
-            stepSeconds: 60,
+            // Raw 10 s buckets: a change rarely starts on a minute, and a minute bucket would blur before/after.
+            stepSeconds: 10,
             fromMs: change.startedAtMs - compareMs,
             toMs: Math.min(nowMs, change.startedAtMs + compareMs),
           });
@@ -54,7 +55,7 @@ export const changesRouter = router({
             const errors = buckets.reduce((sum, b) => sum + (useRequests ? b.requestErrors : b.errors), 0);
             return total > 0 ? round(errors / total, 5) : null;
           };
-          const startBucket = Math.floor(change.startedAtMs / 60_000) * 60_000;
+          const startBucket = Math.floor(change.startedAtMs / 10_000) * 10_000;
           return {
             ...change,
             errorRateBefore: rateOf(change.startedAtMs - compareMs, startBucket),
