@@ -57,6 +57,7 @@ describeEachDatabase("delivery worker against local receivers", ({ handle, db })
       backoff: { baseMs: 1_000, maxMs: 60_000, maxAttempts: 5 },
       random: () => 0.999999,
       timeoutMs: 2_000,
+      routing: { openHoldMs: 0 },
       ...options,
     });
     workers.push(created);
@@ -282,6 +283,7 @@ describeEachDatabase("delivery worker against local receivers", ({ handle, db })
       clock: () => now,
       owner: "worker-that-dies",
       leaseMs: 30_000,
+      routing: { openHoldMs: 0 },
       transport: {
         send: async (delivery, message) => {
           if (delivery.incidentId === "inc-crash") await wire.send(delivery, message);
@@ -405,6 +407,50 @@ describeEachDatabase("delivery worker against local receivers", ({ handle, db })
       ["inc-r1", "inc-r2", "inc-r3"].map(async (id) => (await deliveries(id))[0]?.status),
     );
     expect(statuses).toEqual(["delivered", "delivered", "delivered"]);
+  });
+
+  it("holds an opening page until the incident settles, folding escalations and the cause found meanwhile into it", async () => {
+    const target = await receiver();
+    await destination("target", "webhook", { url: target.url });
+    const delivering = worker({ routing: { openHoldMs: 30_000 } });
+    const change = await configPush();
+    const first = incident("inc-settling", { severity: "sev3", affectedUsers: 0 });
+    await saveIncident(handle(), first);
+    await delivering.runOnce();
+    expect(target.requests).toEqual([]);
+    const settled = {
+      ...first,
+      severity: "sev1" as const,
+      affectedUsers: 240,
+      causeChangeId: change.id,
+      suspects: [{ changeId: change.id, score: 0.9, evidence: ["began with the push"] }],
+    };
+    await saveIncident(handle(), settled);
+    // The hold runs from when the opening was recorded (database time, a moment after this clock's start).
+    now += 31_000;
+    await delivering.runOnce();
+    await delivering.runOnce();
+    expect(target.requests).toHaveLength(1);
+    expect(target.requests[0]?.json).toMatchObject({
+      event: "opened",
+      incident: { severity: "sev1", affectedUsers: 240 },
+      cause: { changeId: change.id },
+    });
+    const routing = await handle().query<{ kind: string; routing: string }>(
+      "SELECT kind, routing FROM notification_events WHERE incident_id = 'inc-settling' ORDER BY id",
+    );
+    expect(routing).toEqual([
+      { kind: "opened", routing: "routed" },
+      { kind: "escalated", routing: "coalesced" },
+      { kind: "cause_changed", routing: "coalesced" },
+    ]);
+    // After the opening page went out, a resolution pages as usual.
+    await saveIncident(handle(), { ...settled, status: "resolved", endedAtMs: now - 1_000 });
+    await delivering.runOnce();
+    expect(target.requests.map((request) => (request.json as { event: string }).event)).toEqual([
+      "opened",
+      "resolved",
+    ]);
   });
 
   it("polls on its own once started", async () => {

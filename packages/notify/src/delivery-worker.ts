@@ -21,6 +21,8 @@ import {
 import { type BackoffPolicy, defaultBackoffPolicy, retryDelayMs } from "./retry-delay.ts";
 import {
   defaultRoutingPolicy,
+  foldedIntoOpening,
+  isOpeningOnHold,
   type RoutingPolicy,
   routeNotification,
   type Severity,
@@ -147,7 +149,28 @@ export class DeliveryWorker {
     if (events.length === 0) return;
     const config = await loadNotificationConfig(this.db);
     const enabledDestinationIds = new Set(config.destinations.filter((d) => d.enabled).map((d) => d.id));
+    const held = new Set<string>();
+    const folded = new Set<number>();
     for (const event of events) {
+      if (folded.has(event.id) || held.has(event.incidentId)) continue;
+      const now = this.clock();
+      if (isOpeningOnHold(event, now, this.routing)) {
+        // Later events of this incident wait too, so pages go out in order.
+        held.add(event.incidentId);
+        continue;
+      }
+      const coalescedEventIds =
+        event.kind === "opened"
+          ? events
+              .filter(
+                (later) =>
+                  later.incidentId === event.incidentId &&
+                  later.id > event.id &&
+                  foldedIntoOpening.has(later.kind),
+              )
+              .map((later) => later.id)
+          : [];
+      for (const id of coalescedEventIds) folded.add(id);
       const snapshot = event.snapshot;
       const decision = routeNotification({
         event: {
@@ -163,16 +186,22 @@ export class DeliveryWorker {
         rules: config.rules,
         enabledDestinationIds,
         mutes: config.mutes,
-        nowMs: this.clock(),
+        nowMs: now,
         policy: this.routing,
       });
-      await routeNotificationEvent(this.db, event.id, { ...decision, nowMs: this.clock() });
+      await routeNotificationEvent(this.db, event.id, {
+        ...decision,
+        nowMs: now,
+        refreshSnapshot: event.kind === "opened" && decision.routing === "routed",
+        coalescedEventIds,
+      });
       if (decision.deliveries.length > 0) {
         this.logger.info(
           {
             incidentId: event.incidentId,
             event: event.eventKey,
             destinations: decision.deliveries.map((d) => `${d.destinationId}:${d.status}`),
+            ...(coalescedEventIds.length > 0 ? { folded: coalescedEventIds.length } : {}),
           },
           "notification routed",
         );

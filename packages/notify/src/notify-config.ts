@@ -96,6 +96,8 @@ export const notifyConfigSchema = z
     publicUrl: httpUrl.optional(),
     /** Only changes whose event time is this recent (wall clock) page. Default 15m. */
     recentWindow: duration.default(15 * 60_000),
+    /** How long an opening page waits for the incident to settle (severity, blast radius, cause). Default 30s. */
+    openHold: duration.default(30_000),
     /** Give up on a send after this long. Default 10s. */
     timeout: duration.default(10_000),
     maxAttempts: z.number().int().min(1).max(50).default(10),

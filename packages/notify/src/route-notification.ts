@@ -48,12 +48,35 @@ export interface RoutingPolicy {
   recentWindowMs: number;
   /** Events not routed within this long of being recorded are dropped (notifications enabled later must not page old news). Default 1 h. */
   maxQueueAgeMs: number;
+  /**
+   * How long an opening page waits, wall clock, so its first message carries the settled severity,
+   * blast radius and cause; escalations and cause changes in that time are folded into it. Default 30 s.
+   */
+  openHoldMs: number;
 }
 
 export const defaultRoutingPolicy: RoutingPolicy = {
   recentWindowMs: 15 * 60_000,
   maxQueueAgeMs: 60 * 60_000,
+  openHoldMs: 30_000,
 };
+
+/** Whether an opening page should still wait for the incident to settle (history never waits). */
+export function isOpeningOnHold(
+  event: Pick<RoutableEvent, "kind" | "eventAtMs" | "createdAtMs">,
+  nowMs: number,
+  policy: RoutingPolicy = defaultRoutingPolicy,
+): boolean {
+  return (
+    event.kind === "opened" &&
+    policy.openHoldMs > 0 &&
+    nowMs - event.createdAtMs < policy.openHoldMs &&
+    event.createdAtMs - event.eventAtMs <= policy.recentWindowMs
+  );
+}
+
+/** Event kinds an opening page folds in when they happen during its hold. */
+export const foldedIntoOpening: ReadonlySet<string> = new Set(["escalated", "cause_changed"]);
 
 export type RoutingDecision =
   | { routing: "stale" | "expired"; deliveries: [] }

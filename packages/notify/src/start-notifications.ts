@@ -44,7 +44,7 @@ export async function startNotifications(options: {
     ...(config
       ? {
           timeoutMs: config.timeout,
-          routing: { recentWindowMs: config.recentWindow },
+          routing: { recentWindowMs: config.recentWindow, openHoldMs: config.openHold },
           backoff: { maxAttempts: config.maxAttempts },
           smtp: config.smtp,
         }

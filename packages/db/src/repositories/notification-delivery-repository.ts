@@ -5,6 +5,7 @@ import type {
   NotificationDestinationSettings,
   NotificationEventKind,
 } from "../schema/notifications.ts";
+import { incidentSnapshotSql } from "./notification-outbox.ts";
 
 const at = (param: string) => `(timestamptz 'epoch' + ${param}::float8 * interval '1 millisecond')`;
 const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
@@ -69,7 +70,15 @@ export interface RoutedDelivery {
 export async function routeNotificationEvent(
   handle: DbHandle,
   eventId: number,
-  outcome: { routing: "routed" | "stale" | "expired"; deliveries: readonly RoutedDelivery[]; nowMs: number },
+  outcome: {
+    routing: "routed" | "stale" | "expired";
+    deliveries: readonly RoutedDelivery[];
+    nowMs: number;
+    /** Rewrite the event's snapshot from the incident as it is now (an opening page sent after its hold). */
+    refreshSnapshot?: boolean;
+    /** Later events of the same incident this one's message covers; marked routed as `coalesced`. */
+    coalescedEventIds?: readonly number[];
+  },
 ): Promise<void> {
   await handle.transaction(async (query) => {
     const claimed = await query<{ incident_id: string }>(
@@ -78,7 +87,22 @@ export async function routeNotificationEvent(
       [eventId, outcome.nowMs, outcome.routing],
     );
     const incidentId = claimed[0]?.incident_id;
-    if (incidentId === undefined || outcome.deliveries.length === 0) return;
+    if (incidentId === undefined) return;
+    if (outcome.coalescedEventIds?.length) {
+      await query(
+        `UPDATE notification_events SET routed_at = ${at("$3")}, routing = 'coalesced'
+         WHERE id = ANY($1::bigint[]) AND incident_id = $2 AND routed_at IS NULL`,
+        [outcome.coalescedEventIds, incidentId, outcome.nowMs],
+      );
+    }
+    if (outcome.refreshSnapshot) {
+      await query(
+        `UPDATE notification_events e SET snapshot = (SELECT ${incidentSnapshotSql} FROM incidents i WHERE i.id = e.incident_id)
+         WHERE e.id = $1 AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = e.incident_id)`,
+        [eventId],
+      );
+    }
+    if (outcome.deliveries.length === 0) return;
     await query(
       `INSERT INTO notification_deliveries (event_id, incident_id, destination_id, status, next_attempt_at, last_error)
        SELECT $1, $2, d.destination_id, d.status, ${at("$4")}, d.note

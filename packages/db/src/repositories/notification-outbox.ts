@@ -100,6 +100,20 @@ const changeJson = (alias: string, suspect: string) =>
      'kind', ${alias}.kind, 'description', ${alias}.description, 'author', ${alias}.author, 'url', ${alias}.url,
      'startedAtMs', ${ms(`${alias}.started_at`)}, 'score', ${suspect}.score, 'evidence', coalesce(${suspect}.evidence, '[]'::jsonb))`;
 
+/** The message snapshot of incident `i` as it stands in the current transaction (a SQL expression). */
+export const incidentSnapshotSql = `jsonb_build_object('id', i.id, 'environment', i.environment, 'title', i.title, 'status', i.status,
+         'severity', i.severity, 'signal', i.signal, 'rootService', i.root_service,
+         'startedAtMs', ${ms("i.started_at")}, 'detectedAtMs', ${ms("i.detected_at")},
+         'endedAtMs', ${ms("i.ended_at")}, 'services', to_jsonb(i.affected_services),
+         'surfaces', to_jsonb(i.surfaces), 'affectedUsers', i.affected_users,
+         'acknowledgedBy', i.acknowledged_by,
+         'cause', (SELECT ${changeJson("c", "s")} FROM change_events c
+                   LEFT JOIN incident_suspects s ON s.incident_id = i.id AND s.change_event_id = c.id
+                   WHERE c.id = i.cause_change_id),
+         'topSuspect', (SELECT ${changeJson("c", "s")} FROM incident_suspects s
+                        JOIN change_events c ON c.id = s.change_event_id
+                        WHERE s.incident_id = i.id ORDER BY s.rank LIMIT 1))`;
+
 /**
  * Records one notification event in the caller's transaction (the outbox), with a snapshot of the
  * incident as it now stands in that transaction: what the message will say even if the incident moves
@@ -114,18 +128,7 @@ export async function recordIncidentNotification(
   await query(
     `INSERT INTO notification_events (incident_id, event_key, kind, event_at, actor, snapshot)
      SELECT i.id, $2, $3, timestamptz 'epoch' + $4::float8 * interval '1 millisecond', $5,
-       jsonb_build_object('id', i.id, 'environment', i.environment, 'title', i.title, 'status', i.status,
-         'severity', i.severity, 'signal', i.signal, 'rootService', i.root_service,
-         'startedAtMs', ${ms("i.started_at")}, 'detectedAtMs', ${ms("i.detected_at")},
-         'endedAtMs', ${ms("i.ended_at")}, 'services', to_jsonb(i.affected_services),
-         'surfaces', to_jsonb(i.surfaces), 'affectedUsers', i.affected_users,
-         'acknowledgedBy', i.acknowledged_by,
-         'cause', (SELECT ${changeJson("c", "s")} FROM change_events c
-                   LEFT JOIN incident_suspects s ON s.incident_id = i.id AND s.change_event_id = c.id
-                   WHERE c.id = i.cause_change_id),
-         'topSuspect', (SELECT ${changeJson("c", "s")} FROM incident_suspects s
-                        JOIN change_events c ON c.id = s.change_event_id
-                        WHERE s.incident_id = i.id ORDER BY s.rank LIMIT 1))
+       ${incidentSnapshotSql}
      FROM incidents i WHERE i.id = $1
      ON CONFLICT (incident_id, event_key) DO NOTHING`,
     [event.incidentId, event.eventKey, event.kind, event.eventAtMs, event.actor ?? null],
