@@ -7,8 +7,8 @@ import type { ApiApp } from "./health-routes.ts";
 /** apps/web/dist of this checkout, where `npm run build -w @faultline/web` writes the UI. */
 export const defaultWebDist = resolve(dirname(fileURLToPath(import.meta.url)), "../../../web/dist");
 
-/** Paths the SPA fallback never answers with index.html: they belong to the API. */
-const apiPrefixes = ["/api/", "/trpc/", "/healthz", "/readyz"];
+/** Paths the SPA fallback never answers with index.html: the API, and assets (a stale hash must 404). */
+const apiPrefixes = ["/api/", "/trpc/", "/assets/", "/healthz", "/readyz"];
 
 /**
  * Serves the built UI at `/`. Vite names assets by content hash, so `/assets/*` is cached for a year
@@ -36,6 +36,8 @@ export async function registerUiRoutes(app: ApiApp, options: { webDist: string |
   await app.register(fastifyStatic, {
     root,
     index: false,
+    // Our own headers only (setHeaders): the plugin's default max-age=0 would fight them.
+    cacheControl: false,
     setHeaders: (res, path) => {
       res.setHeader(
         "cache-control",
@@ -50,6 +52,8 @@ export async function registerUiRoutes(app: ApiApp, options: { webDist: string |
     reply.header("cache-control", "no-cache");
     return reply.sendFile("index.html");
   };
+  // `/` is a directory to the static plugin (403 without an index); it is the triage page.
+  app.get("/", sendIndex);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?")[0] ?? "/";
     const wantsHtml = (request.headers.accept ?? "").includes("text/html");
