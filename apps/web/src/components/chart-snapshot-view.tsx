@@ -1,4 +1,5 @@
 import type { ChartSnapshotData } from "@faultline/core";
+import { memo } from "react";
 import { formatDateTime } from "../format.ts";
 import { TimelineCharts } from "./timeline-chart.tsx";
 
@@ -6,7 +7,7 @@ import { TimelineCharts } from "./timeline-chart.tsx";
  * A chart frozen when the postmortem was written, drawn from the stored data (not from live series, which
  * keep changing): error rate and throughput per service, the incident shaded, changes marked.
  */
-export function ChartSnapshotView(props: {
+export const ChartSnapshotView = memo(function ChartSnapshotView(props: {
   snapshot: { id: string; title: string; capturedAtMs: number; data: ChartSnapshotData };
 }) {
   const { data } = props.snapshot;
@@ -43,4 +44,4 @@ export function ChartSnapshotView(props: {
       />
     </figure>
   );
-}
+});

@@ -1,6 +1,6 @@
 import { type ChartSnapshotData, renderPostmortemTree, splitChartEmbeds } from "@faultline/core";
 import { toJsxRuntime } from "hast-util-to-jsx-runtime";
-import { type ReactNode, useMemo } from "react";
+import { memo, type ReactNode, useMemo } from "react";
 import { Fragment, jsx, jsxs } from "react/jsx-runtime";
 import { ChartSnapshotView } from "./chart-snapshot-view.tsx";
 
@@ -18,24 +18,16 @@ export interface SnapshotForDocument {
  * embeds are drawn from their frozen data.
  */
 export function PostmortemDocument(props: { markdown: string; snapshots: readonly SnapshotForDocument[] }) {
-  const parts = useMemo(
-    () =>
-      splitChartEmbeds(props.markdown).map((segment) =>
-        segment.kind === "markdown"
-          ? {
-              kind: "markdown" as const,
-              node: toJsxRuntime(renderPostmortemTree(segment.text), { Fragment, jsx, jsxs }),
-            }
-          : segment,
-      ),
-    [props.markdown],
+  const parts = useMemo(() => splitChartEmbeds(props.markdown), [props.markdown]);
+  const byId = useMemo(
+    () => new Map(props.snapshots.map((snapshot) => [snapshot.id, snapshot])),
+    [props.snapshots],
   );
-  const byId = new Map(props.snapshots.map((snapshot) => [snapshot.id, snapshot]));
   return (
     <article className="postmortem-document markdown-body">
       {parts.map((part, index): ReactNode => {
         const key = `${index}-${part.kind}`;
-        if (part.kind === "markdown") return <Fragment key={key}>{part.node}</Fragment>;
+        if (part.kind === "markdown") return <MarkdownPart key={key} text={part.text} />;
         const snapshot = byId.get(part.snapshotId);
         return snapshot ? (
           <ChartSnapshotView key={key} snapshot={snapshot} />
@@ -48,3 +40,8 @@ export function PostmortemDocument(props: { markdown: string; snapshots: readonl
     </article>
   );
 }
+
+/** One stretch of Markdown between charts; only a stretch whose text changed is rendered again. */
+const MarkdownPart = memo(function MarkdownPart(props: { text: string }) {
+  return toJsxRuntime(renderPostmortemTree(props.text), { Fragment, jsx, jsxs });
+});

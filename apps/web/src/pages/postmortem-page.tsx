@@ -1,6 +1,6 @@
 import type { ChartSnapshotData } from "@faultline/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useDeferredValue, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { ActionItemsTable, AddActionItemForm } from "../components/action-items-table.tsx";
 import { ConflictDialog, type PostmortemConflict } from "../components/conflict-dialog.tsx";
@@ -18,6 +18,18 @@ type Status = View["postmortem"]["status"];
 
 /** Quiet time after the last keystroke before a draft is saved. */
 const autosaveDelayMs = 1_500;
+
+/** The live preview follows the text after this pause, so typing stays fluid in a long document. */
+const previewDelayMs = 250;
+
+function useDebouncedValue<T>(value: T, delayMs: number): T {
+  const [debounced, setDebounced] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setDebounced(value), delayMs);
+    return () => clearTimeout(timer);
+  }, [value, delayMs]);
+  return debounced;
+}
 
 const statusLabels: Record<Status, string> = {
   draft: "Draft",
@@ -93,10 +105,11 @@ function PostmortemWorkspace(props: { view: View; mode: Mode; setMode: (mode: Mo
   const [saveError, setSaveError] = useState<string | null>(null);
   const [conflict, setConflict] = useState<PostmortemConflict | null>(null);
   const inFlight = useRef(false);
-  const snapshots = props.view.snapshots.map((snapshot) => ({
-    ...snapshot,
-    data: snapshot.data as ChartSnapshotData,
-  }));
+  // Stable across keystrokes, so the (memoised) charts do not redraw while someone types.
+  const snapshots = useMemo(
+    () => props.view.snapshots.map((snapshot) => ({ ...snapshot, data: snapshot.data as ChartSnapshotData })),
+    [props.view.snapshots],
+  );
 
   const saveMutation = useMutation(trpc.postmortems.save.mutationOptions());
   const save = useCallback(
@@ -167,7 +180,7 @@ function PostmortemWorkspace(props: { view: View; mode: Mode; setMode: (mode: Mo
     setSaveState("saved");
   };
 
-  const previewBody = useDeferredValue(body);
+  const previewBody = useDebouncedValue(body, previewDelayMs);
   return (
     <>
       <header className="postmortem-header">
