@@ -1,4 +1,4 @@
-import { replayStory, type StoryName, storyNames } from "@faultline/demo";
+import { replayStory, replayWindow, type StoryName, storyNames } from "@faultline/demo";
 import { ConfigError } from "./config.ts";
 
 /** Options of `faultline demo`. */
@@ -32,6 +32,19 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
   }
   const api = options.api.replace(/\/+$/, "");
   const otlp = options.otlp.replace(/\/+$/, "");
+  const endMs = Date.now() - 5 * 60_000;
+  const window = replayWindow({ story, warmupSeconds, endMs });
+  const spansSince = await spansSinceReplayStart(api, window.fromMs, options.token);
+  if (spansSince > 0) {
+    throw new ConfigError(
+      `the server at ${api} already has ${spansSince} spans after ${new Date(window.fromMs).toISOString()}, ` +
+        "where this replay would start (is `npm start` running against it, or did a replay just run?). " +
+        "Detection runs on event time in order, so a replay behind the newest data would be ignored. " +
+        "Replay against a server of its own, e.g. `npx faultline serve --data-dir /tmp/faultline-replay " +
+        "--port 3100 --otlp-port 4418 --otlp-grpc-port 4417`, then `npx faultline demo --api " +
+        "http://127.0.0.1:3100 --otlp http://127.0.0.1:4418`.",
+    );
+  }
   console.log(`Replaying "${story}" at ${Number.isFinite(speed) ? `${speed}×` : "full speed"} to ${otlp} …`);
   let lastPrint = 0;
   const replay = await replayStory({
@@ -41,6 +54,7 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
     token: options.token,
     speed,
     warmupSeconds,
+    endMs,
     onProgress: (reachedMs) => {
       if (Date.now() - lastPrint < 3_000) return;
       lastPrint = Date.now();
@@ -61,6 +75,26 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
       : "no change explains it";
     console.log(`  ${incident.title} [${incident.services.join(", ")}] — ${cause}`);
   }
+}
+
+/** Spans the server already holds in production from `fromMs` on. */
+async function spansSinceReplayStart(
+  api: string,
+  fromMs: number,
+  token: string | undefined,
+): Promise<number> {
+  const search = new URLSearchParams({
+    environment: "production",
+    from: new Date(fromMs).toISOString(),
+    to: new Date(Date.now() + 60_000).toISOString(),
+    step: "1m",
+  });
+  const response = await fetch(`${api}/api/v1/series?${search}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  if (!response.ok) throw new Error(`the series API answered ${response.status}`);
+  const body = (await response.json()) as { series: { points: { spans: number }[] }[] };
+  return body.series.flatMap((series) => series.points).reduce((sum, point) => sum + point.spans, 0);
 }
 
 interface ReportIncident {

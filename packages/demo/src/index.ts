@@ -16,7 +16,7 @@ export {
 } from "./message-broker.ts";
 export { type Fault, MessagingPlatform } from "./messaging-platform.ts";
 export { createNatsBroker, type NatsBrokerOptions } from "./nats-broker.ts";
-export { type ReplayOptions, type ReplayResult, replayStory } from "./replay-story.ts";
+export { type ReplayOptions, type ReplayResult, replayStory, replayWindow } from "./replay-story.ts";
 export { postChange, runTimeline, scheduleStory, type TimedStep } from "./run-timeline.ts";
 export { ServiceTelemetry } from "./service-telemetry.ts";
 export { type DemoOptions, type RunningDemo, startDemo } from "./start-demo.ts";

@@ -32,16 +32,29 @@ export interface ReplayResult {
 }
 
 /**
+ * The event-time window a replay of `story` covers: it ends at `endMs` (default five minutes ago) and
+ * starts `warmupSeconds` (default 300) before the story's first step.
+ */
+export function replayWindow(options: Pick<ReplayOptions, "story" | "warmupSeconds" | "endMs">): {
+  fromMs: number;
+  toMs: number;
+  firstStepMs: number;
+} {
+  const story = buildStory(options.story);
+  const warmupMs = (options.warmupSeconds ?? 300) * 1000;
+  const toMs = Math.floor((options.endMs ?? Date.now() - 5 * 60_000) / 10_000) * 10_000;
+  const fromMs = toMs - story.durationSeconds * 1000 - warmupMs;
+  return { fromMs, toMs, firstStepMs: fromMs + warmupMs };
+}
+
+/**
  * Replays one story on past event time, ending at `endMs`: warm-up traffic, then the story's changes
  * (reported through the deploy API) and faults, then its recovery. The watermark of event-time
  * detection advances with the replayed spans, so the incident appears as it would have live.
  */
 export async function replayStory(options: ReplayOptions): Promise<ReplayResult> {
   const story = buildStory(options.story);
-  const warmupMs = (options.warmupSeconds ?? 300) * 1000;
-  const toMs = Math.floor((options.endMs ?? Date.now() - 5 * 60_000) / 10_000) * 10_000;
-  const fromMs = toMs - story.durationSeconds * 1000 - warmupMs;
-  const firstStepMs = fromMs + warmupMs;
+  const { fromMs, toMs, firstStepMs } = replayWindow(options);
   const connected = createPlatform({
     ...options,
     seed: options.seed ?? `${options.story}:${fromMs}`,
