@@ -1,3 +1,4 @@
+import type { AddressInfo } from "node:net";
 import {
   completeDelivery,
   type IncidentRecord,
@@ -12,6 +13,7 @@ import {
   upsertNotificationRule,
 } from "@faultline/db";
 import { describeEachDatabase } from "@faultline/db/testing";
+import { SMTPServer } from "smtp-server";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { DeliveryWorker, type DeliveryWorkerOptions } from "./delivery-worker.ts";
 import { verifyWebhookSignature } from "./format-webhook-payload.ts";
@@ -451,6 +453,42 @@ describeEachDatabase("delivery worker against local receivers", ({ handle, db })
       "opened",
       "resolved",
     ]);
+  });
+
+  it("emails through a local SMTP server, escaped, with a stable Message-ID", async () => {
+    const mails: { to: string[]; data: string }[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ["STARTTLS"],
+      logger: false,
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+        stream.on("end", () => {
+          mails.push({
+            to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+            data: Buffer.concat(chunks).toString("utf8"),
+          });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (smtp.server.address() as AddressInfo).port;
+      await destination("sre-mail", "email", { to: ["sre@example.com"] });
+      await saveIncident(handle(), incident("inc-mail", { title: "DMs <down> & profiles" }));
+      await worker({
+        smtp: { host: "127.0.0.1", port, secure: false, from: "Faultline <faultline@example.com>" },
+      }).runOnce();
+      expect(mails).toHaveLength(1);
+      expect(mails[0]?.to).toEqual(["sre@example.com"]);
+      expect(mails[0]?.data).toContain("Message-ID: <inc-mail_opened_sre-mail@faultline>");
+      expect(mails[0]?.data).toContain("DMs &lt;down&gt; &amp; profiles");
+      expect((await deliveries("inc-mail"))[0]).toMatchObject({ status: "delivered", attempts: 1 });
+    } finally {
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
   });
 
   it("polls on its own once started", async () => {
