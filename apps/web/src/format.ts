@@ -24,6 +24,7 @@ export function formatPercent(rate: number | null | undefined): string {
 
 export function formatRate(perSecond: number | null | undefined): string {
   if (perSecond === null || perSecond === undefined) return "–";
+  if (perSecond === 0) return "0/s";
   if (perSecond >= 1000) return `${(perSecond / 1000).toFixed(1)}k/s`;
   if (perSecond >= 10) return `${Math.round(perSecond)}/s`;
   if (perSecond >= 0.1) return `${perSecond.toFixed(1)}/s`;
@@ -32,8 +33,14 @@ export function formatRate(perSecond: number | null | undefined): string {
 
 export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "–";
+  if (ms === 0) return "0 ms";
   if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s`;
   return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+}
+
+/** A suspect's confidence, 0..1, as the detector reports it (two decimals: 0.99 is not 100%). */
+export function formatScore(score: number): string {
+  return score.toFixed(2);
 }
 
 export function formatCount(count: number): string {
@@ -52,6 +59,18 @@ const dateTimeFormat = new Intl.DateTimeFormat("en-GB", {
 
 export function formatClock(ms: number): string {
   return timeFormat.format(ms);
+}
+
+const dayFormat = new Intl.DateTimeFormat("en-GB", {
+  weekday: "short",
+  hour: "2-digit",
+  minute: "2-digit",
+  hour12: false,
+});
+
+/** An axis tick over several days: "Sat 06:00". */
+export function formatDay(ms: number): string {
+  return dayFormat.format(ms);
 }
 
 export function formatDateTime(ms: number): string {

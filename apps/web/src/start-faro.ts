@@ -1,5 +1,7 @@
 import { getWebInstrumentations, initializeFaro } from "@grafana/faro-web-sdk";
 
+declare const __FARO_THROUGH_DEV_PROXY__: boolean;
+
 /**
  * The UI reports its own page loads, web vitals and errors to Faultline's Faro receiver, so a broken
  * UI shows up in Faultline like any other browser app. The server says where the receiver is
@@ -11,14 +13,14 @@ export async function startFaro(): Promise<void> {
     const response = await fetch("/trpc/config.get");
     if (!response.ok) return;
     const body = (await response.json()) as { result?: { data?: { faroCollectorUrl?: string | null } } };
-    const url = import.meta.env.DEV ? "/collect" : body.result?.data?.faroCollectorUrl;
+    const url = __FARO_THROUGH_DEV_PROXY__ ? "/collect" : body.result?.data?.faroCollectorUrl;
     if (!url) return;
     initializeFaro({
       url,
       app: {
         name: "faultline-ui",
         version: "0.1.0",
-        environment: import.meta.env.DEV ? "development" : "production",
+        environment: __FARO_THROUGH_DEV_PROXY__ ? "development" : "production",
       },
       instrumentations: getWebInstrumentations({ captureConsole: false }),
       sessionTracking: { enabled: true, persistent: false },

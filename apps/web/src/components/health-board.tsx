@@ -76,6 +76,7 @@ export function HealthBoard(props: { board: Board; range: string }) {
               <th
                 key={column.key}
                 scope="col"
+                className={column.key === "service" ? "" : "num"}
                 aria-sort={sort.key === column.key ? (sort.descending ? "descending" : "ascending") : "none"}
               >
                 <button type="button" className="sort-button" onClick={() => toggle(column.key)}>
@@ -114,6 +115,7 @@ export function HealthBoard(props: { board: Board; range: string }) {
                   toMs={board.toMs}
                   markers={changesByService.get(row.service) ?? []}
                   label={`${row.service} error rate, ${formatPercent(row.errorRate)} overall`}
+                  width={240}
                   max={0.05}
                 />
               </td>
@@ -128,9 +130,15 @@ export function HealthBoard(props: { board: Board; range: string }) {
             <thead>
               <tr>
                 <th scope="col">Destination</th>
-                <th scope="col">Published</th>
-                <th scope="col">Consumed</th>
-                <th scope="col">Errors</th>
+                <th scope="col" className="num">
+                  Published
+                </th>
+                <th scope="col" className="num">
+                  Consumed
+                </th>
+                <th scope="col" className="num">
+                  Errors
+                </th>
                 <th scope="col">Throughput over the range</th>
               </tr>
             </thead>
@@ -147,6 +155,7 @@ export function HealthBoard(props: { board: Board; range: string }) {
                       fromMs={board.fromMs}
                       toMs={board.toMs}
                       label={`${row.destination} messages published`}
+                      width={240}
                     />
                   </td>
                 </tr>

@@ -1,5 +1,5 @@
 import { Link } from "react-router";
-import { describeChange, formatAgo, formatCount, formatDuration, formatPercent } from "../format.ts";
+import { describeChange, formatAgo, formatCount, formatDuration, formatScore } from "../format.ts";
 import type { Outputs } from "../trpc.ts";
 import { IncidentActions } from "./incident-actions.tsx";
 import { SeverityBadge, StatusBadge } from "./severity-badge.tsx";
@@ -96,7 +96,7 @@ export function IncidentCard(props: { incident: TriageIncident; nowMs: number })
           {suspects.map((suspect) => (
             <li key={suspect.change.id}>
               <strong>{describeChange(suspect.change)}</strong>{" "}
-              <span className="score">score {formatPercent(suspect.score)}</span>
+              <span className="score">score {formatScore(suspect.score)}</span>
               {suspect.evidence[0] && <span className="evidence"> — {suspect.evidence[0]}</span>}
             </li>
           ))}

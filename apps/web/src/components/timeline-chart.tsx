@@ -13,10 +13,12 @@ import {
   describeChange,
   formatClock,
   formatDateTime,
+  formatDay,
   formatMs,
   formatPercent,
   formatRate,
 } from "../format.ts";
+import { timeTicks } from "../time-ticks.ts";
 
 export const seriesColors = [
   "#ff6b5a",
@@ -65,8 +67,21 @@ export function TimelineCharts(props: {
   markers: readonly ChartMarker[];
   window?: { fromMs: number; toMs: number | null };
   metrics?: readonly Metric[];
+  /** Start the axis at the first data point when the data begins later than `fromMs`. */
+  trimToData?: boolean;
 }) {
   const metrics = props.metrics ?? (["errorRate", "requestsPerSecond", "p95Ms"] as const);
+  const firstData = Math.min(...props.series.map((one) => one.points[0]?.t ?? Number.POSITIVE_INFINITY));
+  const firstShown = Math.min(
+    firstData,
+    ...props.markers.map((marker) => marker.t),
+    props.window?.fromMs ?? firstData,
+  );
+  const fromMs =
+    props.trimToData && Number.isFinite(firstShown)
+      ? Math.max(props.fromMs, firstShown - 60_000)
+      : props.fromMs;
+  const ticks = timeTicks(fromMs, props.toMs);
   return (
     <div className="timeline-charts">
       {metrics.map((metric, index) => (
@@ -82,8 +97,9 @@ export function TimelineCharts(props: {
                 dataKey="t"
                 type="number"
                 scale="time"
-                domain={[props.fromMs, props.toMs]}
-                tickFormatter={formatClock}
+                domain={[fromMs, props.toMs]}
+                ticks={ticks}
+                tickFormatter={props.toMs - fromMs > 36 * 3_600_000 ? formatDay : formatClock}
                 stroke="#8a93a6"
                 allowDuplicatedCategory={false}
               />
@@ -107,7 +123,7 @@ export function TimelineCharts(props: {
                   ifOverflow="hidden"
                 />
               )}
-              {props.markers.map((marker) => (
+              {props.markers.map((marker, markerIndex) => (
                 <ReferenceLine
                   key={marker.id}
                   x={marker.t}
@@ -115,14 +131,7 @@ export function TimelineCharts(props: {
                   strokeDasharray="4 2"
                   ifOverflow="hidden"
                   label={
-                    index === 0
-                      ? {
-                          value: shortLabel(marker),
-                          position: "insideTopLeft",
-                          fill: "#f5c542",
-                          fontSize: 11,
-                        }
-                      : undefined
+                    index === 0 ? <MarkerLabel text={shortLabel(marker)} row={markerIndex % 3} /> : undefined
                   }
                 />
               ))}
@@ -172,6 +181,17 @@ export function TimelineCharts(props: {
         </ol>
       )}
     </div>
+  );
+}
+
+/** A change's label beside its line; neighbours step down a row so close changes stay readable. */
+function MarkerLabel(props: { text: string; row: number; viewBox?: { x?: number; y?: number } }) {
+  const x = (props.viewBox?.x ?? 0) + 4;
+  const y = (props.viewBox?.y ?? 0) - 10 + props.row * 12;
+  return (
+    <text x={x} y={y} fill="#f5c542" fontSize={11}>
+      {props.text}
+    </text>
   );
 }
 

@@ -97,8 +97,12 @@ export function ChangesPage() {
                 <th scope="col">Kind</th>
                 <th scope="col">Version</th>
                 <th scope="col">Source</th>
-                <th scope="col">Errors 15 min before</th>
-                <th scope="col">Errors 15 min after</th>
+                <th scope="col" className="num">
+                  Errors 15 min before
+                </th>
+                <th scope="col" className="num">
+                  Errors 15 min after
+                </th>
                 <th scope="col">Description</th>
               </tr>
             </thead>
@@ -108,7 +112,7 @@ export function ChangesPage() {
                   change.errorRateAfter !== null &&
                   change.errorRateAfter > Math.max(0.01, 2 * (change.errorRateBefore ?? 0));
                 return (
-                  <tr key={change.id} className={worse ? "row-bad" : ""}>
+                  <tr key={change.id}>
                     <td>
                       <time dateTime={new Date(change.startedAtMs).toISOString()}>
                         {formatDateTime(change.startedAtMs)}
@@ -128,7 +132,7 @@ export function ChangesPage() {
                     </td>
                     <td>{change.source}</td>
                     <td className="num">{formatPercent(change.errorRateBefore)}</td>
-                    <td className="num">{formatPercent(change.errorRateAfter)}</td>
+                    <td className={worse ? "num worse" : "num"}>{formatPercent(change.errorRateAfter)}</td>
                     <td className="description">{change.description ?? ""}</td>
                   </tr>
                 );

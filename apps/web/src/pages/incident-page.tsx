@@ -24,7 +24,9 @@ import {
   formatDateTime,
   formatDuration,
   formatPercent,
+  formatScore,
 } from "../format.ts";
+import { timeTicks } from "../time-ticks.ts";
 import { type Outputs, useTRPC } from "../trpc.ts";
 
 type Detail = Outputs["incidents"]["get"];
@@ -60,6 +62,7 @@ export function IncidentPage() {
               series={timeline.data.services.map((one) => ({ name: one.service, points: one.points }))}
               markers={timeline.data.changes.map((change) => ({ ...change, t: change.startedAtMs }))}
               window={timeline.data.incidentWindow}
+              trimToData
             />
           )}
         </QueryState>
@@ -187,7 +190,7 @@ function Suspects(props: { detail: Detail }) {
                   <span className="badge badge-cause">cause</span>
                 )}
                 <meter min={0} max={1} value={suspect.score} aria-label="score" />
-                <span className="score">{formatPercent(suspect.score)}</span>
+                <span className="score">score {formatScore(suspect.score)}</span>
               </div>
               <p className="suspect-meta">
                 {suspect.change.source} · {formatDateTime(suspect.change.startedAtMs)}
@@ -220,6 +223,8 @@ function Suspects(props: { detail: Detail }) {
 
 function VersionComparison(props: { versions: NonNullable<Timeline["versions"]>; timeline: Timeline }) {
   const { versions, timeline } = props;
+  const firstPoint = Math.min(...versions.series.map((one) => one.points[0]?.t ?? timeline.toMs));
+  const fromMs = Math.max(timeline.fromMs, firstPoint - 60_000);
   return (
     <section className="panel" aria-labelledby="versions-title">
       <h2 id="versions-title">{versions.service}: error rate by version</h2>
@@ -230,7 +235,8 @@ function VersionComparison(props: { versions: NonNullable<Timeline["versions"]>;
             dataKey="t"
             type="number"
             scale="time"
-            domain={[timeline.fromMs, timeline.toMs]}
+            domain={[fromMs, timeline.toMs]}
+            ticks={timeTicks(fromMs, timeline.toMs)}
             tickFormatter={formatClock}
             stroke="#8a93a6"
             allowDuplicatedCategory={false}

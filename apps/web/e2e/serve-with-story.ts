@@ -1,0 +1,79 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { replayStory, type StoryName } from "@faultline/demo";
+import { parseServeConfig, type RunningServer, serveSettings, startServer } from "@faultline/server";
+import { pino } from "pino";
+
+export interface ServedStory {
+  server: RunningServer;
+  apiUrl: string;
+  otlpHttpUrl: string;
+  replay: { fromMs: number; toMs: number };
+  close(): Promise<void>;
+}
+
+const defaults = Object.fromEntries(serveSettings.map((setting) => [setting.key, setting.default]));
+
+/**
+ * A real `faultline serve` on a fresh embedded database and ephemeral ports, serving the UI from
+ * `webDist`, with a demo story replayed into it at full speed (event time ending five minutes ago) and
+ * detection given time to settle: waits until the story's incident has its cause attributed.
+ */
+export async function serveWithStory(options: {
+  story: StoryName;
+  webDist: string;
+  traceUrlTemplate?: string;
+  port?: number;
+}): Promise<ServedStory> {
+  const dataDir = await mkdtemp(join(tmpdir(), "faultline-ui-"));
+  const config = parseServeConfig({
+    ...defaults,
+    dataDir,
+    port: String(options.port ?? 0),
+    otlpPort: "0",
+    otlpGrpcPort: "0",
+    webDist: options.webDist,
+    traceUrlTemplate: options.traceUrlTemplate ?? "http://localhost:16686/trace/{traceId}",
+  });
+  const server = await startServer(config, pino({ level: process.env.E2E_LOG ?? "silent" }));
+  const { otlpHttpUrl } = await server.ready;
+  const replay = await replayStory({
+    story: options.story,
+    apiUrl: server.apiUrl,
+    otlpHttpUrl,
+    seed: `ui:${options.story}`,
+    endMs: Date.now() - 5 * 60_000,
+  });
+  await waitForCause(server.apiUrl);
+  return {
+    server,
+    apiUrl: server.apiUrl,
+    otlpHttpUrl,
+    replay,
+    close: async () => {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls the triage list until an incident with a cause has stayed the same for three polls. */
+async function waitForCause(apiUrl: string, deadlineMs = 120_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  let previous = "";
+  let agreeing = 0;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${apiUrl}/trpc/incidents.list`);
+    const body = (await response.json()) as {
+      result: { data: { incidents: { id: string; causeChangeId: string | null; status: string }[] } };
+    };
+    const incidents = body.result.data.incidents.map(({ id, causeChangeId }) => ({ id, causeChangeId }));
+    const text = JSON.stringify(incidents);
+    agreeing = text === previous && incidents.some((incident) => incident.causeChangeId) ? agreeing + 1 : 0;
+    if (agreeing >= 2) return;
+    previous = text;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+  throw new Error(`no incident with a cause within ${deadlineMs} ms: ${previous}`);
+}
