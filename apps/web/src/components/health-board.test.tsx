@@ -29,7 +29,8 @@ function boardOf(count: number): Board {
 }
 
 // Plain selectors: role queries over 500 rows take jsdom tens of seconds.
-const rowNames = () => [...document.querySelectorAll("table.board tbody th")].map((cell) => cell.textContent ?? "");
+const rowNames = () =>
+  [...document.querySelectorAll("table.board tbody th")].map((cell) => cell.textContent ?? "");
 
 describe("HealthBoard", () => {
   afterEach(cleanup);
