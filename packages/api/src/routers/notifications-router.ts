@@ -23,6 +23,32 @@ import { publicProcedure, router } from "../trpc.ts";
 const itemId = z.object({ id: z.string().min(1).max(64) });
 
 /**
+ * Through the API, secrets may only come from variables named FAULTLINE_NOTIFY_*, and PagerDuty goes to
+ * PagerDuty: otherwise anyone who can reach the API could point a destination at their own URL and have
+ * the server send them another secret of its environment (the database URL, the ingest token).
+ */
+const apiSecretPrefix = "FAULTLINE_NOTIFY_";
+const apiDestinationSchema = destinationConfigSchema.superRefine((destination, context) => {
+  for (const field of ["urlEnv", "secretEnv", "routingKeyEnv"] as const) {
+    const name = (destination as Record<string, unknown>)[field];
+    if (typeof name === "string" && !name.startsWith(apiSecretPrefix)) {
+      context.addIssue({
+        code: "custom",
+        path: [field],
+        message: `through the API, secrets come only from variables named ${apiSecretPrefix}*`,
+      });
+    }
+  }
+  if (destination.kind === "pagerduty" && destination.url !== undefined) {
+    context.addIssue({
+      code: "custom",
+      path: ["url"],
+      message: "the PagerDuty URL can only be changed in the config file",
+    });
+  }
+});
+
+/**
  * A Slack incoming-webhook URL is itself a secret (the token is in its path): show only its origin.
  * Secrets configured by environment variable are shown by the variable's name, never read.
  */
@@ -59,7 +85,7 @@ export const notificationsRouter = router({
     return { ...config, destinations: config.destinations.map(redactDestination) };
   }),
 
-  upsertDestination: publicProcedure.input(destinationConfigSchema).mutation(async ({ ctx, input }) => {
+  upsertDestination: publicProcedure.input(apiDestinationSchema).mutation(async ({ ctx, input }) => {
     await refuseFileManaged(ctx, "destinations", input.id);
     await upsertNotificationDestination(ctx.db, { ...destinationRow(input), source: "api" });
     return { id: input.id };
