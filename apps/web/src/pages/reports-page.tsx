@@ -6,7 +6,6 @@ import {
   CartesianGrid,
   ComposedChart,
   Legend,
-  Line,
   ResponsiveContainer,
   Tooltip,
   XAxis,
@@ -21,6 +20,7 @@ import { type Outputs, useTRPC } from "../trpc.ts";
 type ReportAnswer = Outputs["reports"]["correlation"];
 const dayMs = 86_400_000;
 const presets = [7, 30, 90] as const;
+const countedKinds = ["deploy", "config", "feature_flag"] as const;
 
 const kindLabels: Record<string, string> = {
   deploy: "Deploy",
@@ -79,7 +79,7 @@ export function ReportsPage() {
   };
   return (
     <div className="page reports-page">
-      <h1>Changes and incidents</h1>
+      <h1>Reports: changes and incidents</h1>
       <div className="report-controls">
         <fieldset className="segmented">
           <legend className="visually-hidden">Period</legend>
@@ -150,7 +150,25 @@ function ReportBody(props: { answer: ReportAnswer }) {
   const incidentById = new Map(report.incidents.map((incident) => [incident.id, incident]));
   const unexplained = report.incidents.filter((incident) => incident.cause === null);
   const failing = report.deploys.filter((deploy) => deploy.causedIncidentIds.length > 0);
-  const tick = (ms: number) => (bucketMs < dayMs ? formatDateTime(ms) : utcDate(ms));
+  // Hourly buckets read as times (with the date at midnight), daily and weekly ones as dates.
+  const tick = (ms: number) =>
+    bucketMs < dayMs && new Date(ms).getUTCHours() !== 0
+      ? `${utcDate(ms).slice(5)} ${new Date(ms).toISOString().slice(11, 16)}`
+      : utcDate(ms);
+  // The counted kinds always appear, so periods compare row for row (as in the Markdown report).
+  const kindRows = [
+    ...countedKinds.map(
+      (kind) =>
+        byKind.find((row) => row.key === kind) ?? {
+          key: kind,
+          changes: 0,
+          failed: 0,
+          changeFailureRate: null,
+          rollbacks: 0,
+        },
+    ),
+    ...byKind.filter((row) => !(countedKinds as readonly string[]).includes(row.key)),
+  ];
   return (
     <>
       <dl className="report-summary" aria-label="Summary">
@@ -172,7 +190,7 @@ function ReportBody(props: { answer: ReportAnswer }) {
             data={overTime.map((bucket) => ({ ...bucket, okChanges: bucket.changes - bucket.failedChanges }))}
           >
             <CartesianGrid stroke="#2a3040" strokeDasharray="3 3" />
-            <XAxis dataKey="startMs" tickFormatter={tick} stroke="#8b93a7" fontSize={11} />
+            <XAxis dataKey="startMs" tickFormatter={tick} stroke="#8b93a7" fontSize={11} minTickGap={24} />
             <YAxis allowDecimals={false} stroke="#8b93a7" fontSize={11} />
             <Tooltip
               labelFormatter={(value) => tick(Number(value))}
@@ -193,14 +211,7 @@ function ReportBody(props: { answer: ReportAnswer }) {
               fill="#ff6b5a"
               isAnimationActive={false}
             />
-            <Line
-              dataKey="incidents"
-              name="Incidents"
-              stroke="#f5c542"
-              strokeWidth={2}
-              dot={false}
-              isAnimationActive={false}
-            />
+            <Bar dataKey="incidents" name="Incidents" fill="#f5c542" isAnimationActive={false} />
           </ComposedChart>
         </ResponsiveContainer>
       </section>
@@ -208,7 +219,7 @@ function ReportBody(props: { answer: ReportAnswer }) {
         <FailureTable title="Change failure rate by service" rows={byService} label={(key) => key} />
         <FailureTable
           title="Change failure rate by kind"
-          rows={byKind}
+          rows={kindRows}
           label={(key) => kindLabels[key] ?? key}
         />
       </div>

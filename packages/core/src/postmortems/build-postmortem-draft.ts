@@ -262,11 +262,8 @@ function resolutionSection(facts: PostmortemIncidentFacts): string {
 
 function chartsSection(charts: readonly { id: string; title: string }[]): string {
   if (charts.length === 0) return "_No series data was stored for this incident's window._";
-  return charts
-    .map(
-      (chart) => `**${escapeMarkdown(chart.title)}** (data as of writing)\n\n${chartEmbedMarkdown(chart.id)}`,
-    )
-    .join("\n\n");
+  // The embed draws its own caption: the snapshot's title and when its data was frozen.
+  return charts.map((chart) => chartEmbedMarkdown(chart.id)).join("\n\n");
 }
 
 function wentWell(facts: PostmortemIncidentFacts): string[] {

@@ -84,9 +84,10 @@ describe("renderPostmortemHtml", () => {
     expectHarmless(renderPostmortemHtml(`- item ${hostile}\n\n| a |\n| - |\n| ${hostile} |`));
   });
 
-  it("drops raw HTML instead of rendering it, and keeps code spans literal", () => {
+  it("shows raw HTML as its literal text, and keeps code spans literal", () => {
     const html = renderPostmortemHtml("before <b onclick=x>bold</b> after\n\n`<script>`");
     expect(html).not.toContain("<b");
+    expect(html).toContain("before &#x3C;b onclick=x>bold&#x3C;/b> after");
     expect(html).toContain("<code>&#x3C;script></code>");
   });
 

@@ -5,6 +5,7 @@ import remarkGfm from "remark-gfm";
 import remarkParse from "remark-parse";
 import remarkRehype from "remark-rehype";
 import { unified } from "unified";
+import { remarkHtmlAsText } from "./remark-html-as-text.ts";
 
 /**
  * The allow-list: GitHub's (hast-util-sanitize's default) narrowed further. Links may be http(s),
@@ -20,7 +21,8 @@ const schema = {
 const toSanitizedTree = unified()
   .use(remarkParse)
   .use(remarkGfm)
-  // Raw HTML in the Markdown is dropped here (allowDangerousHtml stays off): it never reaches the tree.
+  // Raw HTML becomes literal text before the HTML tree is built (allowDangerousHtml stays off too).
+  .use(remarkHtmlAsText)
   .use(remarkRehype)
   .use(rehypeSanitize, schema);
 
@@ -37,7 +39,7 @@ export function renderPostmortemTree(markdown: string): Root {
 
 /**
  * Renders postmortem Markdown to HTML that is safe to insert into a page: the editor's live preview,
- * the published view and the printable export all go through here. No raw HTML survives, no script,
+ * the published view and the printable export all go through here. Raw HTML shows as its literal text; no script,
  * no event-handler attribute, no `javascript:`/`data:`/`vbscript:` URL; everything else is escaped text.
  */
 export function renderPostmortemHtml(markdown: string): string {

@@ -4,6 +4,7 @@ import remarkParse from "remark-parse";
 import remarkStringify from "remark-stringify";
 import { unified } from "unified";
 import { visit } from "unist-util-visit";
+import { remarkHtmlAsText } from "./remark-html-as-text.ts";
 
 const safeProtocols = /^(https?:|mailto:)/i;
 const hasProtocol = /^[a-z][a-z0-9+.-]*:/i;
@@ -19,6 +20,8 @@ export function isSafeMarkdownUrl(url: string): boolean {
 const processor = unified()
   .use(remarkParse)
   .use(remarkGfm)
+  // Raw HTML becomes literal text: the serializer escapes it, so any renderer shows the characters.
+  .use(remarkHtmlAsText)
   .use(() => (tree: Root) => {
     visit(tree, (node, index, parent) => {
       if (node.type === "html" && parent && index !== undefined) {
