@@ -1,5 +1,6 @@
 export * from "./create-db.ts";
 export * from "./repositories/change-event-repository.ts";
+export * from "./repositories/correlation-report-reader.ts";
 export * from "./repositories/incident-actions.ts";
 export * from "./repositories/incident-overview-reader.ts";
 export * from "./repositories/incident-repository.ts";
