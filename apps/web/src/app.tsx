@@ -1,16 +1,33 @@
 import { QueryClientProvider } from "@tanstack/react-query";
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import { BrowserRouter, NavLink, Route, Routes } from "react-router";
 import { UserNameField } from "./components/user-name-field.tsx";
-import { ActionItemsPage } from "./pages/action-items-page.tsx";
-import { ChangesPage } from "./pages/changes-page.tsx";
-import { IncidentPage } from "./pages/incident-page.tsx";
-import { PostmortemPage } from "./pages/postmortem-page.tsx";
-import { PostmortemsPage } from "./pages/postmortems-page.tsx";
-import { ReportsPage } from "./pages/reports-page.tsx";
-import { ServicePage } from "./pages/service-page.tsx";
 import { TriagePage } from "./pages/triage-page.tsx";
 import { createApiClient, createQueryClient, TRPCProvider } from "./trpc.ts";
+
+// Triage is in the first bundle (it is what on-call opens); every other page, and recharts with
+// them, loads on first visit.
+const ActionItemsPage = lazy(() =>
+  import("./pages/action-items-page.tsx").then((module) => ({ default: module.ActionItemsPage })),
+);
+const ChangesPage = lazy(() =>
+  import("./pages/changes-page.tsx").then((module) => ({ default: module.ChangesPage })),
+);
+const IncidentPage = lazy(() =>
+  import("./pages/incident-page.tsx").then((module) => ({ default: module.IncidentPage })),
+);
+const PostmortemPage = lazy(() =>
+  import("./pages/postmortem-page.tsx").then((module) => ({ default: module.PostmortemPage })),
+);
+const PostmortemsPage = lazy(() =>
+  import("./pages/postmortems-page.tsx").then((module) => ({ default: module.PostmortemsPage })),
+);
+const ReportsPage = lazy(() =>
+  import("./pages/reports-page.tsx").then((module) => ({ default: module.ReportsPage })),
+);
+const ServicePage = lazy(() =>
+  import("./pages/service-page.tsx").then((module) => ({ default: module.ServicePage })),
+);
 
 /**
  * Routes, one per page (shareable URLs: `/incidents/:id`, `/services/:service?range=6h`,
@@ -43,17 +60,25 @@ export function AppRoutes() {
         </div>
       </header>
       <main id="main">
-        <Routes>
-          <Route path="/" element={<TriagePage />} />
-          <Route path="/incidents/:id" element={<IncidentPage />} />
-          <Route path="/services/:service" element={<ServicePage />} />
-          <Route path="/changes" element={<ChangesPage />} />
-          <Route path="/postmortems" element={<PostmortemsPage />} />
-          <Route path="/postmortems/:id" element={<PostmortemPage />} />
-          <Route path="/action-items" element={<ActionItemsPage />} />
-          <Route path="/reports" element={<ReportsPage />} />
-          <Route path="*" element={<div className="state state-empty">No such page.</div>} />
-        </Routes>
+        <Suspense
+          fallback={
+            <div className="state state-loading" role="status">
+              <span className="spinner" aria-hidden="true" /> Loading…
+            </div>
+          }
+        >
+          <Routes>
+            <Route path="/" element={<TriagePage />} />
+            <Route path="/incidents/:id" element={<IncidentPage />} />
+            <Route path="/services/:service" element={<ServicePage />} />
+            <Route path="/changes" element={<ChangesPage />} />
+            <Route path="/postmortems" element={<PostmortemsPage />} />
+            <Route path="/postmortems/:id" element={<PostmortemPage />} />
+            <Route path="/action-items" element={<ActionItemsPage />} />
+            <Route path="/reports" element={<ReportsPage />} />
+            <Route path="*" element={<div className="state state-empty">No such page.</div>} />
+          </Routes>
+        </Suspense>
       </main>
     </div>
   );

@@ -1,5 +1,3 @@
-import { getWebInstrumentations, initializeFaro } from "@grafana/faro-web-sdk";
-
 declare const __FARO_THROUGH_DEV_PROXY__: boolean;
 
 /**
@@ -15,6 +13,8 @@ export async function startFaro(): Promise<void> {
     const body = (await response.json()) as { result?: { data?: { faroCollectorUrl?: string | null } } };
     const url = __FARO_THROUGH_DEV_PROXY__ ? "/collect" : body.result?.data?.faroCollectorUrl;
     if (!url) return;
+    // Loaded after the first render, in its own chunk: the SDK is a third of the bundle.
+    const { getWebInstrumentations, initializeFaro } = await import("@grafana/faro-web-sdk");
     initializeFaro({
       url,
       app: {

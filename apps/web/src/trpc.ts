@@ -1,6 +1,6 @@
 import type { AppRouter } from "@faultline/api";
 import { QueryClient } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import { createTRPCClient, httpBatchStreamLink } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { currentUserName } from "./user-name.ts";
@@ -13,7 +13,8 @@ export type Outputs = inferRouterOutputs<AppRouter>;
 export function createApiClient(baseUrl = "/trpc") {
   return createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
+      // Streamed batches: each answer renders when it is ready, not when the slowest one is.
+      httpBatchStreamLink({
         url: baseUrl,
         headers: () => {
           const name = currentUserName();

@@ -39,6 +39,15 @@ async function seedTraffic(db: DbHandle, service: string, failing: boolean) {
          generate_series($2::bigint, $3::bigint - 1, step.seconds * 1000) AS t`,
       [row?.id, onset + from * minute, onset + to * minute, errors, latencyBinKeyOf(50)],
     );
+    // The hourly rollup: each version's minutes fall in one hour (09:20–10:00, 10:00–10:20).
+    const spans = 120 * (to - from);
+    await db.query(
+      `INSERT INTO series_buckets (series_id, step_seconds, bucket_start, spans, errors, duration_sum_ms,
+         latency_bins, user_registers)
+       VALUES ($1, 3600, date_trunc('hour', timestamptz 'epoch' + $2::bigint * interval '1 millisecond'), $3::bigint, $4,
+         $3::bigint * 50, jsonb_build_object($5::text, $3::bigint), '{}')`,
+      [row?.id, onset + from * minute, spans, Math.round(spans * errors), latencyBinKeyOf(50)],
+    );
   }
 }
 
@@ -171,9 +180,10 @@ describeEachDatabase("incidents, services and changes routers", ({ handle: db })
     const changeId = await seed();
     const board = await caller().services.board({ range: "1h" });
     const byName = Object.fromEntries(board.services.map((row) => [row.service, row]));
-    // The hour ends at the 10 s bucket holding now, so it starts 39 min 50 s before onset: 359 buckets
-    // of 20 spans, 600 of them failed (a quarter of the 20 minutes since onset).
-    expect(byName["dm-api"]?.errorRate).toBeCloseTo(600 / (359 * 20), 5);
+    // The board reads minutes; its hour ends with the minute holding now, so it starts 39 minutes
+    // before onset: 59 minutes of 120 spans, 600 of them failed (a quarter of the 20 since onset).
+    expect(byName["dm-api"]?.errorRate).toBeCloseTo(600 / (59 * 120), 5);
+    expect(byName["dm-api"]?.sparkline.length).toBe(40);
     expect(byName.quiet?.errorRate).toBe(0);
     expect(byName["dm-api"]?.p95Ms).toBeCloseTo(50, -1);
     expect(board.changes.map((change) => change.id)).toEqual([changeId]);

@@ -42,17 +42,21 @@ const entryKinds = "('server', 'consumer', 'browser')";
 
 // The series-reader's snapshot-consistent union (rollup rows plus the unfolded raw tail moved to the
 // start of its rollup bucket), summed per service and bucket in the database so only numbers travel.
-const unionSql = (columns: string) => `
+// Latency bins only when asked for: detoasting a JSON column per row is most of a query's cost.
+const unionSql = (columns: string, withBins = false) => `
 SELECT ${columns}, (extract(epoch FROM b.bucket_start) * 1000)::bigint AS t,
-  b.spans, b.errors, b.duration_sum_ms, b.latency_bins
+  b.spans, b.errors, b.duration_sum_ms${withBins ? ", b.latency_bins" : ""}
 FROM series s JOIN series_buckets b ON b.series_id = s.id
 WHERE s.environment = $1 AND ($2::text[] IS NULL OR s.service = ANY($2::text[])) AND b.step_seconds = $3
   AND b.bucket_start >= timestamptz 'epoch' + $4::bigint * interval '1 millisecond'
   AND b.bucket_start < timestamptz 'epoch' + $5::bigint * interval '1 millisecond'
 UNION ALL
 SELECT ${columns}, floor(extract(epoch FROM b.bucket_start) * 1000 / ($3 * 1000))::bigint * ($3 * 1000) AS t,
-  b.spans - b.folded_spans, b.errors - b.folded_errors, b.duration_sum_ms - b.folded_duration_sum_ms,
-  CASE WHEN b.folded_spans = 0 THEN b.latency_bins ELSE coalesce(b.pending_latency_bins, '{}'::jsonb) END
+  b.spans - b.folded_spans, b.errors - b.folded_errors, b.duration_sum_ms - b.folded_duration_sum_ms${
+    withBins
+      ? ", CASE WHEN b.folded_spans = 0 THEN b.latency_bins ELSE coalesce(b.pending_latency_bins, '{}'::jsonb) END"
+      : ""
+  }
 FROM rollup_pending p
 JOIN series_buckets b ON b.step_seconds = 10 AND b.bucket_start = p.bucket_start
 JOIN series s ON s.id = b.series_id
@@ -120,7 +124,7 @@ export async function readServiceSignals(handle: DbHandle, query: SignalsQuery):
     // Bins merged per service in SQL: one row per (service, bin), a few hundred per service at most.
     const bins = await handle.query<{ service: string; bin: string; count: Numeric }>(
       `SELECT service, kv.key AS bin, sum(kv.value::float8) AS count
-       FROM (${unionSql(`s.service, s.span_kind IN ${entryKinds} AS entry`)}) AS u, jsonb_each_text(u.latency_bins) AS kv
+       FROM (${unionSql(`s.service, s.span_kind IN ${entryKinds} AS entry`, true)}) AS u, jsonb_each_text(u.latency_bins) AS kv
        WHERE u.entry GROUP BY service, kv.key`,
       params,
     );
