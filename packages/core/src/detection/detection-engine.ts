@@ -75,6 +75,16 @@ class VersionRing {
   }
 }
 
+/** Where one ingest series' data goes: its service, signal (versions summed) and version ring. */
+interface SeriesTarget {
+  service: ServiceState;
+  state: SignalState;
+  ring: VersionRing;
+}
+
+/** Series keys remembered by observeBatch before the memo starts over. */
+const maxSeriesTargets = 200_000;
+
 /** Per (environment, service): its signals and version rings. */
 class ServiceState {
   /** operation → span kind → signal (also signals whose first bucket is still open). */
@@ -223,6 +233,8 @@ export class DetectionEngine {
   private readonly changed = new Set<string>();
   private readonly removed = new Set<string>();
   private readonly freeSignalBuckets: SignalBucket[] = [];
+  /** Ingest's series key → the service, signal and version ring its data goes to (see observeBatch). */
+  private readonly seriesTargets = new Map<string, SeriesTarget>();
   private readonly freeOpenBuckets: OpenBucket[] = [];
 
   constructor(config: Partial<DetectionConfig> = {}) {
@@ -256,6 +268,7 @@ export class DetectionEngine {
       }
       this.observeSeries(
         bucket,
+        undefined,
         observation.environment,
         observation.service,
         observation.operation,
@@ -291,6 +304,7 @@ export class DetectionEngine {
       const series = delta.series;
       this.observeSeries(
         bucket,
+        this.seriesTargets.get(delta.seriesKey),
         series.environment,
         series.service,
         series.operation,
@@ -301,6 +315,7 @@ export class DetectionEngine {
         delta.errors,
         delta.latencyIndexBins ?? delta.latencyBins,
         delta.userRegisters,
+        delta.seriesKey,
       );
     }
     this.observeEdges(batch.edges);
@@ -308,6 +323,8 @@ export class DetectionEngine {
 
   private observeSeries(
     bucket: OpenBucket | undefined,
+    /** Where this series went last time (by its key), when the caller has a key; else looked up. */
+    known: SeriesTarget | undefined,
     environment: string,
     serviceName: string,
     operation: string,
@@ -318,9 +335,10 @@ export class DetectionEngine {
     errors: number,
     latency: LatencyIndexBins | SketchBins,
     userRegisters: SketchBins,
+    seriesKey?: string,
   ): void {
-    const service = this.serviceState(environment, serviceName);
-    const state = this.signalState(service, environment, serviceName, operation, spanKind);
+    const service = known?.service ?? this.serviceState(environment, serviceName);
+    const state = known?.state ?? this.signalState(service, environment, serviceName, operation, spanKind);
     let entry: SignalBucket | undefined;
     for (const candidate of state.open) {
       if (candidate.bucketStartMs === start) {
@@ -352,10 +370,15 @@ export class DetectionEngine {
     }
     if (!isEmpty(userRegisters)) entry.userRegisters.push(userRegisters);
     const versionKey = version ?? "";
-    let ring = service.rings.get(versionKey);
+    let ring = known?.ring ?? service.rings.get(versionKey);
     if (!ring) {
       ring = new VersionRing(service, versionKey, this.capacity);
       service.rings.set(versionKey, ring);
+    }
+    if (!known && seriesKey !== undefined) {
+      // A bounded memo: series keys of versions long gone would otherwise pile up.
+      if (this.seriesTargets.size >= maxSeriesTargets) this.seriesTargets.clear();
+      this.seriesTargets.set(seriesKey, { service, state, ring });
     }
     let counts: VersionRing["pending"][number] | undefined;
     for (const candidate of ring.pending) {
