@@ -149,7 +149,9 @@ try {
     if (process.env.BENCH_VERBOSE) {
       page.on("requestfinished", (request) => {
         const timing = request.timing();
-        console.log(`  ${Math.round(timing.startTime % 100_000)} +${Math.round(timing.responseEnd)} ms ${request.url()}`);
+        console.log(
+          `  ${Math.round(timing.startTime % 100_000)} +${Math.round(timing.responseEnd)} ms ${request.url()}`,
+        );
       });
     }
     await page.goto(server.apiUrl, { waitUntil: "commit" });
