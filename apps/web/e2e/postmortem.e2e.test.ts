@@ -134,7 +134,9 @@ describe.skipIf(browserMissing)("postmortems and reports in headless Chromium", 
     expect(await preview.locator("img[src]").count()).toBe(0);
     expect(await preview.locator('a[href^="javascript"], a[href^="data"]').count()).toBe(0);
     // Raw HTML is shown as the characters the author typed, never as elements.
-    expect(await preview.textContent()).toContain('Payload <img src=x onerror="window.__xss=1"> and <script>');
+    expect(await preview.textContent()).toContain(
+      'Payload <img src=x onerror="window.__xss=1"> and <script>',
+    );
     expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
   }, 60_000);
 
@@ -226,6 +228,19 @@ describe.skipIf(browserMissing)("postmortems and reports in headless Chromium", 
     expect(markdown).not.toMatch(/(?<!\\)<(img|script)/);
     expect(markdown).not.toContain("](javascript");
     expect(markdown).not.toContain("](data:");
+  }, 60_000);
+
+  it("lets a team edit a template, warning about placeholders no data fills", async () => {
+    await page.goto(`${served.apiUrl}/postmortems/templates?edit=lightweight`);
+    const form = page.getByRole("form", { name: "Template" });
+    await form.getByLabel("Team").fill("dm");
+    const body = form.getByLabel("Markdown");
+    await body.fill(`${await body.inputValue()}\n## Customers told\n\n{{customer_note}}\n`);
+    await form.getByRole("button", { name: "Save template" }).click();
+    await form.getByText("Saved.").waitFor();
+    await form.getByText("Not filled from any data (left as written): {{customer_note}}").waitFor();
+    await page.locator(".template-list button.active", { hasText: "team dm" }).waitFor();
+    await page.screenshot({ path: `${screenshots}/postmortem-templates.png`, fullPage: true });
   }, 60_000);
 
   it("counts the incident against its deploy on the reports page, with the REST report's numbers", async () => {

@@ -19,6 +19,11 @@ const IncidentPage = lazy(() =>
 const PostmortemPage = lazy(() =>
   import("./pages/postmortem-page.tsx").then((module) => ({ default: module.PostmortemPage })),
 );
+const PostmortemTemplatesPage = lazy(() =>
+  import("./pages/postmortem-templates-page.tsx").then((module) => ({
+    default: module.PostmortemTemplatesPage,
+  })),
+);
 const PostmortemsPage = lazy(() =>
   import("./pages/postmortems-page.tsx").then((module) => ({ default: module.PostmortemsPage })),
 );
@@ -73,6 +78,7 @@ export function AppRoutes() {
             <Route path="/services/:service" element={<ServicePage />} />
             <Route path="/changes" element={<ChangesPage />} />
             <Route path="/postmortems" element={<PostmortemsPage />} />
+            <Route path="/postmortems/templates" element={<PostmortemTemplatesPage />} />
             <Route path="/postmortems/:id" element={<PostmortemPage />} />
             <Route path="/action-items" element={<ActionItemsPage />} />
             <Route path="/reports" element={<ReportsPage />} />
