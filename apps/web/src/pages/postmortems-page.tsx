@@ -20,7 +20,8 @@ export function PostmortemsPage() {
       <h1>Postmortems</h1>
       <p className="muted">
         Write one from an incident's page. Action items across all of them:{" "}
-        <Link to="/action-items">Action items</Link>.
+        <Link to="/action-items">Action items</Link>. Drafts are written through{" "}
+        <Link to="/postmortems/templates">templates</Link> your team can edit.
       </p>
       <QueryState
         label="postmortems"
