@@ -14,9 +14,9 @@ export interface GraphEdge {
   errors: number;
 }
 
-const nodeWidth = 150;
+const nodeWidth = 136;
 const nodeHeight = 34;
-const columnGap = 70;
+const columnGap = 44;
 const rowGap = 16;
 
 /**
@@ -68,8 +68,10 @@ export function ServiceGraph(props: { nodes: readonly GraphNode[]; edges: readon
     <div className="graph-scroll">
       <svg
         className="service-graph"
-        width={layout.width}
-        height={layout.height}
+        // Scales down to the panel (never up): the whole graph, root included, is always in view.
+        width="100%"
+        style={{ maxWidth: layout.width }}
+        viewBox={`0 0 ${layout.width} ${layout.height}`}
         role="img"
         aria-label={`Graph of ${props.nodes.length} services and destinations; root: ${
           props.nodes.find((node) => node.root)?.id ?? "unknown"
@@ -115,7 +117,7 @@ export function ServiceGraph(props: { nodes: readonly GraphNode[]; edges: readon
             <g key={node.id} className={className} transform={`translate(${position.x},${position.y})`}>
               <rect width={nodeWidth} height={nodeHeight} rx={node.kind === "destination" ? 17 : 5} />
               <text x={nodeWidth / 2} y={nodeHeight / 2 + 4} textAnchor="middle">
-                {node.id.length > 20 ? `${node.id.slice(0, 19)}…` : node.id}
+                {node.id.length > 18 ? `${node.id.slice(0, 17)}…` : node.id}
               </text>
               <title>{`${node.kind} ${node.id}${node.root ? " (root)" : node.affected ? " (affected)" : ""}`}</title>
             </g>
