@@ -8,6 +8,8 @@ export default mergeConfig(
   defineConfig({
     test: {
       include: ["src/**/*.test.{ts,tsx}", "e2e/**/*.test.ts"],
+      // Each end-to-end file runs a server, a demo replay and Chromium: one at a time on small machines.
+      fileParallelism: false,
     },
   }),
 );
