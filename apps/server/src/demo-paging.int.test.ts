@@ -67,6 +67,7 @@ describe("paging through a real faultline serve", () => {
         // The replay ends five minutes ago and its outage is older than the default window: widen it.
         "recentWindow: 60m",
         "openHold: 5s",
+        "resolveHold: 5s",
         "destinations:",
         "  - id: local",
         "    kind: webhook",

@@ -59,7 +59,7 @@ describeEachDatabase("delivery worker against local receivers", ({ handle, db })
       backoff: { baseMs: 1_000, maxMs: 60_000, maxAttempts: 5 },
       random: () => 0.999999,
       timeoutMs: 2_000,
-      routing: { openHoldMs: 0 },
+      routing: { openHoldMs: 0, resolveHoldMs: 0 },
       ...options,
     });
     workers.push(created);
@@ -286,7 +286,7 @@ describeEachDatabase("delivery worker against local receivers", ({ handle, db })
       clock: () => now,
       owner: "worker-that-dies",
       leaseMs: 30_000,
-      routing: { openHoldMs: 0 },
+      routing: { openHoldMs: 0, resolveHoldMs: 0 },
       transport: {
         send: async (delivery, message) => {
           if (delivery.incidentId === "inc-crash") await wire.send(delivery, message);
@@ -415,7 +415,7 @@ describeEachDatabase("delivery worker against local receivers", ({ handle, db })
   it("holds an opening page until the incident settles, folding escalations and the cause found meanwhile into it", async () => {
     const target = await receiver();
     await destination("target", "webhook", { url: target.url });
-    const delivering = worker({ routing: { openHoldMs: 30_000 } });
+    const delivering = worker({ routing: { openHoldMs: 30_000, resolveHoldMs: 0 } });
     const change = await configPush();
     const first = incident("inc-settling", { severity: "sev3", affectedUsers: 0 });
     await saveIncident(handle(), first);
@@ -490,6 +490,49 @@ describeEachDatabase("delivery worker against local receivers", ({ handle, db })
     } finally {
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
     }
+  });
+
+  it("holds detection's resolution a minute: a reopening meanwhile cancels both, a later resolution pages", async () => {
+    const target = await receiver();
+    await destination("target", "webhook", { url: target.url });
+    const delivering = worker({ routing: { openHoldMs: 0, resolveHoldMs: 60_000 } });
+    const open = incident("inc-flap");
+    await saveIncident(handle(), open);
+    await delivering.runOnce();
+    await saveIncident(handle(), { ...open, status: "resolved", endedAtMs: now - 5_000 });
+    await delivering.runOnce();
+    const reopened = {
+      ...open,
+      events: [...open.events, { atMs: now, kind: "reopened", message: "failing again" }],
+    };
+    await saveIncident(handle(), reopened);
+    now += 10_000;
+    await delivering.runOnce();
+    expect(target.requests.map((request) => (request.json as { event: string }).event)).toEqual(["opened"]);
+    await saveIncident(handle(), { ...reopened, status: "resolved", endedAtMs: now });
+    // The hold runs from when the resolution was recorded (database time).
+    const [recorded] = await handle().query<{ ms: number }>(
+      `SELECT (extract(epoch FROM created_at) * 1000)::float8 AS ms FROM notification_events
+       WHERE incident_id = 'inc-flap' ORDER BY id DESC LIMIT 1`,
+    );
+    now = Number(recorded?.ms) + 59_000;
+    await delivering.runOnce();
+    expect(target.requests).toHaveLength(1);
+    now += 2_000;
+    await delivering.runOnce();
+    expect(target.requests.map((request) => (request.json as { event: string }).event)).toEqual([
+      "opened",
+      "resolved",
+    ]);
+    const routing = await handle().query<{ kind: string; routing: string }>(
+      "SELECT kind, routing FROM notification_events WHERE incident_id = 'inc-flap' ORDER BY id",
+    );
+    expect(routing).toEqual([
+      { kind: "opened", routing: "routed" },
+      { kind: "resolved", routing: "coalesced" },
+      { kind: "reopened", routing: "coalesced" },
+      { kind: "resolved", routing: "routed" },
+    ]);
   });
 
   it("polls on its own once started", async () => {

@@ -22,7 +22,8 @@ import { type BackoffPolicy, defaultBackoffPolicy, retryDelayMs } from "./retry-
 import {
   defaultRoutingPolicy,
   foldedIntoOpening,
-  isOpeningOnHold,
+  isOnHold,
+  isRecentChange,
   type RoutingPolicy,
   routeNotification,
   type Severity,
@@ -154,7 +155,24 @@ export class DeliveryWorker {
     for (const event of events) {
       if (folded.has(event.id) || held.has(event.incidentId)) continue;
       const now = this.clock();
-      if (isOpeningOnHold(event, now, this.routing)) {
+      if (event.kind === "resolved" && event.actor === null && isRecentChange(event, this.routing)) {
+        const reopening = events.find(
+          (later) =>
+            later.incidentId === event.incidentId && later.id > event.id && later.kind === "reopened",
+        );
+        if (reopening) {
+          // Resolved and failing again before the resolution paged: neither is news to on-call.
+          folded.add(reopening.id);
+          await routeNotificationEvent(this.db, event.id, {
+            routing: "coalesced",
+            deliveries: [],
+            nowMs: now,
+            coalescedEventIds: [reopening.id],
+          });
+          continue;
+        }
+      }
+      if (isOnHold(event, now, this.routing)) {
         // Later events of this incident wait too, so pages go out in order.
         held.add(event.incidentId);
         continue;

@@ -98,6 +98,8 @@ export const notifyConfigSchema = z
     recentWindow: duration.default(15 * 60_000),
     /** How long an opening page waits for the incident to settle (severity, blast radius, cause). Default 30s. */
     openHold: duration.default(30_000),
+    /** How long detection's resolution waits; a reopening meanwhile cancels both. Default 60s. */
+    resolveHold: duration.default(60_000),
     /** Give up on a send after this long. Default 10s. */
     timeout: duration.default(10_000),
     maxAttempts: z.number().int().min(1).max(50).default(10),

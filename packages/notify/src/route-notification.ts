@@ -53,26 +53,45 @@ export interface RoutingPolicy {
    * blast radius and cause; escalations and cause changes in that time are folded into it. Default 30 s.
    */
   openHoldMs: number;
+  /**
+   * How long detection's resolution waits, wall clock, before it pages: a reopening in that time
+   * cancels both (a flapping signal pages nobody twice). Default 60 s.
+   */
+  resolveHoldMs: number;
 }
 
 export const defaultRoutingPolicy: RoutingPolicy = {
   recentWindowMs: 15 * 60_000,
   maxQueueAgeMs: 60 * 60_000,
   openHoldMs: 30_000,
+  resolveHoldMs: 60_000,
 };
 
-/** Whether an opening page should still wait for the incident to settle (history never waits). */
-export function isOpeningOnHold(
-  event: Pick<RoutableEvent, "kind" | "eventAtMs" | "createdAtMs">,
+/** Whether a change is recent enough to page (see RoutingPolicy.recentWindowMs). */
+export function isRecentChange(
+  event: Pick<RoutableEvent, "eventAtMs" | "createdAtMs">,
+  policy: RoutingPolicy,
+): boolean {
+  return event.createdAtMs - event.eventAtMs <= policy.recentWindowMs;
+}
+
+/**
+ * Whether a page should still wait (history never waits): an opening, so its first message carries
+ * the settled severity, blast radius and cause; and a resolution detection declared (not a person's),
+ * in case the incident flares up again at once.
+ */
+export function isOnHold(
+  event: Pick<RoutableEvent, "kind" | "eventAtMs" | "createdAtMs"> & { actor: string | null },
   nowMs: number,
   policy: RoutingPolicy = defaultRoutingPolicy,
 ): boolean {
-  return (
-    event.kind === "opened" &&
-    policy.openHoldMs > 0 &&
-    nowMs - event.createdAtMs < policy.openHoldMs &&
-    event.createdAtMs - event.eventAtMs <= policy.recentWindowMs
-  );
+  const holdMs =
+    event.kind === "opened"
+      ? policy.openHoldMs
+      : event.kind === "resolved" && event.actor === null
+        ? policy.resolveHoldMs
+        : 0;
+  return holdMs > 0 && nowMs - event.createdAtMs < holdMs && isRecentChange(event, policy);
 }
 
 /** Event kinds an opening page folds in when they happen during its hold. */

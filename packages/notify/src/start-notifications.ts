@@ -44,7 +44,11 @@ export async function startNotifications(options: {
     ...(config
       ? {
           timeoutMs: config.timeout,
-          routing: { recentWindowMs: config.recentWindow, openHoldMs: config.openHold },
+          routing: {
+            recentWindowMs: config.recentWindow,
+            openHoldMs: config.openHold,
+            resolveHoldMs: config.resolveHold,
+          },
           backoff: { maxAttempts: config.maxAttempts },
           smtp: config.smtp,
         }

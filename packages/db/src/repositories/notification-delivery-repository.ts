@@ -65,13 +65,14 @@ export interface RoutedDelivery {
 /**
  * Creates the event's deliveries and marks it routed, in one transaction, so a worker that dies
  * half-way routes it again and the (event, destination) key keeps one delivery each.
- * `routing`: routed, stale (history older than the paging window) or expired.
+ * `routing`: routed, stale (history older than the paging window), expired, or coalesced (covered by
+ * another page, or cancelled by it: a resolution followed at once by a reopening).
  */
 export async function routeNotificationEvent(
   handle: DbHandle,
   eventId: number,
   outcome: {
-    routing: "routed" | "stale" | "expired";
+    routing: "routed" | "stale" | "expired" | "coalesced";
     deliveries: readonly RoutedDelivery[];
     nowMs: number;
     /** Rewrite the event's snapshot from the incident as it is now (an opening page sent after its hold). */

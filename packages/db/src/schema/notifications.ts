@@ -130,7 +130,7 @@ export const notificationEvents = pgTable(
     /** The incident as it was at this change (title, severity, impact, cause or top suspect). */
     snapshot: jsonb("snapshot").$type<Record<string, unknown>>().notNull(),
     routedAt: timestamp("routed_at", { withTimezone: true, mode: "date" }),
-    /** routed, stale (history older than the paging window) or expired (waited too long to be routed). */
+    /** routed, stale (history older than the paging window), expired (waited too long) or coalesced. */
     routing: text("routing"),
   },
   (t) => [

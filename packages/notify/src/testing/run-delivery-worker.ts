@@ -12,7 +12,7 @@ const worker = new DeliveryWorker({
   pollMs: 100,
   timeoutMs: 60_000,
   leaseMs: Number(process.env.FAULTLINE_TEST_WORKER_LEASE_MS ?? 3_000),
-  routing: { openHoldMs: 0 },
+  routing: { openHoldMs: 0, resolveHoldMs: 0 },
 });
 worker.start();
 process.stdout.write("started\n");
