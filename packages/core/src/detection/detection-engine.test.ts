@@ -475,6 +475,28 @@ describe("DetectionEngine: incidents", () => {
     expect(incidents[0]?.endedAtMs).toBe(again + 3 * minute);
   });
 
+  it("opens a new incident when the root fails a different way soon after recovering", () => {
+    // A throughput stall, recovered; two minutes later the same service throws errors: another failure.
+    const topology: Topology = {
+      services: [
+        { name: "api", spans: 300, errorRate: 0.005 },
+        { name: "other", spans: 200, errorRate: 0.005 },
+      ],
+      calls: [],
+    };
+    const fault: Fault = (service, _version, start) =>
+      service !== "api"
+        ? null
+        : start >= faultAt && start < faultAt + 3 * minute
+          ? { volume: 0.05 }
+          : start >= faultAt + 6 * minute && start < faultAt + 9 * minute
+            ? { errorRate: 0.3 }
+            : null;
+    const incidents = detectedFrom(replay(generate(topology, t0, faultAt + 16 * minute, fault, 33)));
+    expect(incidents.map((incident) => incident.signal)).toEqual(["throughput", "error_rate"]);
+    expect(incidents[0]?.events.map((event) => event.kind)).not.toContain("reopened");
+  });
+
   it("opens a new incident when the failure returns long after recovery", () => {
     const fault: Fault = (service, _version, start) =>
       service === "db" &&

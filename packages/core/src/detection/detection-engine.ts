@@ -548,7 +548,8 @@ export class DetectionEngine {
       for (const incident of this.incidents.values()) {
         if (incident.endedAtMs === null || incident.environment !== state?.environment) continue;
         const recent = start + stepMs - incident.endedAtMs <= this.config.reopenWindowMs;
-        if (recent && incident.rootService === state.service) return 0;
+        const signal = alarms.find((alarm) => alarm.key === key)?.signal;
+        if (recent && signal && this.failedTheSameWay(incident, state.service, signal)) return 0;
       }
       return 1;
     };
@@ -833,8 +834,10 @@ export class DetectionEngine {
       const member = incident.services.includes(state.service);
       const connected = member || incident.services.some((service) => neighbours.has(service));
       if (!connected) continue;
-      // Only the same failure reopens an ended incident: its root failing again, not a neighbour.
-      if (!active && incident.rootService !== state.service) continue;
+      // Only the same failure reopens an ended incident: its root failing again the same way, not a
+      // neighbour, nor the root hit by something else (a consumer that stalled, then times out on a slow
+      // store minutes later).
+      if (!active && !this.failedTheSameWay(incident, state.service, signal)) continue;
       if (active && !member && !this.belongsTo(state.service, incident, viewOf())) continue;
       if (!target || incident.startedAtMs < target.startedAtMs) target = incident;
       if (active) bridged.push(incident);
@@ -890,6 +893,15 @@ export class DetectionEngine {
     }
     target.lastActiveMs = detectedAtMs;
     this.touch(target);
+  }
+
+  /** Whether `service` is the incident's root and alarmed in it on the same detector as `signal`. */
+  private failedTheSameWay(incident: IncidentState, service: string, signal: DetectorSignal): boolean {
+    if (incident.rootService !== service) return false;
+    for (const [key, memberSignal] of incident.memberSignals) {
+      if (memberSignal === signal && this.signals.get(key)?.service === service) return true;
+    }
+    return false;
   }
 
   /**
