@@ -57,6 +57,11 @@ interface Topology {
   services: ServiceSpec[];
   /** caller → callee; the caller's spans each call the callee once. */
   calls: [string, string][];
+  /**
+   * Whether callers also report their outgoing calls as CLIENT spans (one series per callee, failing
+   * with the call), as instrumented HTTP and gRPC clients do; by default only server spans are seen.
+   */
+  clientSpans?: boolean;
 }
 
 /** What a fault does to a service (or one version of it) in a bucket. */
@@ -148,6 +153,23 @@ function generate(topology: Topology, fromMs: number, toMs: number, fault: Fault
         errors: binomial(random, count, rateOf(target)),
       };
     });
+    if (topology.clientSpans) {
+      for (const edge of edges) {
+        if (edge.count === 0) continue;
+        series.push({
+          environment: env,
+          service: edge.source,
+          operation: `call ${edge.target}`,
+          spanKind: "client",
+          version: byName.get(edge.source)?.versions?.[0]?.version ?? "1.0.0",
+          bucketStartMs: start,
+          spans: edge.count,
+          errors: edge.errors,
+          latencyBins: latencyBins(random, edge.count, 20),
+          userRegisters: emptySketchBins(),
+        });
+      }
+    }
     out.push({ startMs: start, series, edges });
   }
   return out;
@@ -391,6 +413,45 @@ describe("DetectionEngine: incidents", () => {
       expect(incident?.rootService).toBe("db");
       expect([...(incident?.services ?? [])].sort()).toEqual(["api", "db", "web"]);
       expect(incident?.startedAtMs).toBe(faultAt);
+    }
+  });
+
+  it("roots a canary's failure at the failing service when its callers' client spans fail with it", () => {
+    // Two gateways call dm-api; one dm-api instance in four runs a canary failing half its requests.
+    // Each gateway fails twice per failed call, on its server span and on its client span to dm-api:
+    // the client span's errors are the callee's, not the gateway's own, so dm-api explains both
+    // gateways and the failure is one incident rooted at dm-api, blamed on the canary.
+    const messaging: Topology = {
+      services: [
+        { name: "mobile-gateway", spans: 300, errorRate: 0.002 },
+        { name: "web-gateway", spans: 200, errorRate: 0.002 },
+        {
+          name: "dm-api",
+          spans: 500,
+          errorRate: 0.001,
+          versions: [
+            { version: "3.41.2", share: 0.75 },
+            { version: "3.42.0", share: 0.25 },
+          ],
+        },
+      ],
+      calls: [
+        ["mobile-gateway", "dm-api"],
+        ["web-gateway", "dm-api"],
+      ],
+      clientSpans: true,
+    };
+    const canary = change({ id: "dm-canary", service: "dm-api", version: "3.42.0", startedAtMs: faultAt });
+    for (const seed of [61, 62, 63, 64, 65, 66]) {
+      const fault: Fault = (service, version, start) =>
+        service === "dm-api" && version === "3.42.0" && start >= faultAt ? { errorRate: 0.5 } : null;
+      const incidents = detectedFrom(
+        replay(generate(messaging, t0, faultAt + 6 * minute, fault, seed), [canary]),
+      );
+      expect(incidents, `seed ${seed}`).toHaveLength(1);
+      expect(incidents[0]?.rootService, `seed ${seed}`).toBe("dm-api");
+      expect([...(incidents[0]?.services ?? [])].sort()).toEqual(["dm-api", "mobile-gateway", "web-gateway"]);
+      expect(incidents[0]?.causeChangeId).toBe("dm-canary");
     }
   });
 

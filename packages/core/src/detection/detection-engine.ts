@@ -1136,19 +1136,27 @@ export class DetectionEngine {
     windowEnd: number,
   ): { excess: Map<string, number>; explainedBy: (service: string) => string | null } {
     const failing = new Set<string>();
-    const excess = new Map<string, number>();
+    // A service's own excess errors come from the spans that serve its work (server, consumer,
+    // internal). Its outgoing spans (client, producer) fail with its callees: counting both would
+    // double a gateway's errors against what its failing calls explain, so outgoing spans count only
+    // for a service that has no failing entry span (e.g. a client of an uninstrumented dependency).
+    const entryExcess = new Map<string, number>();
+    const outgoingExcess = new Map<string, number>();
     // Which failing services alarmed on throughput.
     const dropping = new Set<string>();
     for (const [key, signal] of members) {
       const state = this.signals.get(key);
       if (!state) continue;
       failing.add(state.service);
-      excess.set(
+      const into = state.kind === "client" || state.kind === "producer" ? outgoingExcess : entryExcess;
+      into.set(
         state.service,
-        (excess.get(state.service) ?? 0) + this.excessErrors(state, windowStart, windowEnd),
+        (into.get(state.service) ?? 0) + this.excessErrors(state, windowStart, windowEnd),
       );
       if (signal === "throughput") dropping.add(state.service);
     }
+    const excess = new Map<string, number>(outgoingExcess);
+    for (const [service, value] of entryExcess) excess.set(service, value);
     const callErrors = new Map<string, Map<string, number>>();
     const callers = new Map<string, Set<string>>();
     const positions: number[] = [];
