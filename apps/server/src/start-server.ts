@@ -76,9 +76,11 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
   });
   // The UI's Faro SDK reports to our own receiver on the OTLP port, at the host the browser used.
   let otlpHttpPortForUi: number | undefined;
+  let notifications: DeliveryWorker | undefined;
   await registerTrpcRoutes(api, {
     db: openDb,
     clock: Date.now,
+    notifier: () => notifications ?? null,
     config: (request) => ({
       traceUrlTemplate: config.traceUrlTemplate ?? null,
       faroCollectorUrl:
@@ -99,7 +101,6 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
   let otlpHttp: OtlpHttpServer | undefined;
   let otlpGrpc: OtlpGrpcServer | undefined;
   let demo: { close(): Promise<void> } | undefined;
-  let notifications: DeliveryWorker | undefined;
   const ingestLogger = logger.child({ component: "ingest" });
   const ready = (async () => {
     // PGlite creates its own directory but not missing parents (./.faultline on a fresh clone).

@@ -1,4 +1,5 @@
 import type { DbHandle } from "@faultline/db";
+import type { TestSendOutcome } from "@faultline/notify";
 
 /** Settings of `faultline serve` the UI needs to see or the routers need to act on. */
 export interface ApiConfig {
@@ -13,6 +14,15 @@ export interface ApiConfig {
   faroCollectorUrl: string | null;
 }
 
+/**
+ * The running delivery worker, as far as the API needs it: the notifications page's "send test" goes
+ * through it, so a test uses the same transport, secrets and timeout as real pages.
+ */
+export interface NotificationTester {
+  /** Null when there is no such destination. */
+  sendTest(destinationId: string, actor: string | null): Promise<TestSendOutcome | null>;
+}
+
 /** What every procedure gets: the database, a clock (ms since the epoch) and the serve settings. */
 export interface ApiContext {
   db: DbHandle;
@@ -23,6 +33,8 @@ export interface ApiContext {
    * There is no authentication yet: this is attribution for the timeline, not access control.
    */
   actor: string | null;
+  /** Null when this process runs no delivery worker. */
+  notifier: NotificationTester | null;
 }
 
 export interface CreateContextOptions {
@@ -31,6 +43,7 @@ export interface CreateContextOptions {
   config?: Partial<ApiConfig>;
   /** Request headers, when called over HTTP. */
   headers?: Record<string, string | string[] | undefined>;
+  notifier?: NotificationTester | null;
 }
 
 export const actorHeader = "x-faultline-user";
@@ -45,6 +58,7 @@ export function createContext(options: CreateContextOptions): ApiContext {
       faroCollectorUrl: options.config?.faroCollectorUrl ?? null,
     },
     actor: actorFrom(options.headers?.[actorHeader]),
+    notifier: options.notifier ?? null,
   };
 }
 

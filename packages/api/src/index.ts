@@ -5,6 +5,7 @@ export {
   actorHeader,
   type CreateContextOptions,
   createContext,
+  type NotificationTester,
 } from "./create-context.ts";
 export { loadCorrelationReport } from "./load-correlation-report.ts";
 export { createCallerFactory } from "./trpc.ts";

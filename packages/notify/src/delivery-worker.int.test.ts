@@ -412,6 +412,61 @@ describeEachDatabase("delivery worker against local receivers", ({ handle, db })
     expect(statuses).toEqual(["delivered", "delivered", "delivered"]);
   });
 
+  it("shares a destination's rate limit between workers and across a restart (counted in the database)", async () => {
+    const target = await receiver();
+    await destination("shared-limit", "webhook", { url: target.url }, {}, 2);
+    for (const id of ["inc-s1", "inc-s2", "inc-s3"]) await saveIncident(handle(), incident(id));
+    await worker({ owner: "first" }).runOnce();
+    expect(target.requests).toHaveLength(2);
+    // Another worker (or this one restarted, with nothing in memory) still sees the two sends.
+    const second = worker({ owner: "second" });
+    await second.runOnce();
+    expect(target.requests).toHaveLength(2);
+    const waiting = (await deliveries("inc-s3"))[0];
+    expect(waiting).toMatchObject({ status: "pending", attempts: 0, nextAttemptAtMs: now + 60_000 });
+    now += 60_000;
+    await second.runOnce();
+    expect(target.requests).toHaveLength(3);
+    expect((await deliveries("inc-s3"))[0]?.status).toBe("delivered");
+  });
+
+  it("sends a signed test message on request, through the same transport, and reports the receiver's answer", async () => {
+    const target = await receiver();
+    await destination("hook", "webhook", { url: target.url, secretEnv: "HOOK_SECRET" });
+    await destination("no-secret", "webhook", { url: target.url, secretEnv: "UNSET_SECRET" });
+    const refusing = await receiver(() => ({ status: 403, body: "bad token" }));
+    await destination("refusing", "webhook", { url: refusing.url });
+    const sender = worker();
+
+    const sent = await sender.sendTest("hook", "ana");
+    expect(sent).toMatchObject({ ok: true, statusCode: 200, destinationId: "hook" });
+    const request = target.requests[0];
+    expect(
+      verifyWebhookSignature({
+        secret: "webhook-signing-secret",
+        header: request?.headers["x-faultline-signature"] as string,
+        body: request?.body ?? "",
+        nowMs: now,
+      }),
+    ).toEqual({ valid: true });
+    const body = JSON.parse(request?.body ?? "{}");
+    expect(body).toMatchObject({ test: true, event: "opened", actor: "ana", id: `test/hook/${now}` });
+    expect(body.incident.url).toBe("http://faultline.test/notifications");
+
+    expect(await sender.sendTest("no-secret", null)).toMatchObject({
+      ok: false,
+      error: "environment variable UNSET_SECRET is not set",
+    });
+    expect(await sender.sendTest("refusing", null)).toMatchObject({
+      ok: false,
+      statusCode: 403,
+      error: "HTTP 403: bad token",
+    });
+    expect(await sender.sendTest("missing", null)).toBeNull();
+    // A test is not a page: nothing lands in the outbox or the deliveries.
+    expect(await handle().query("SELECT id FROM notification_deliveries")).toEqual([]);
+  });
+
   it("holds an opening page until the incident settles, folding escalations and the cause found meanwhile into it", async () => {
     const target = await receiver();
     await destination("target", "webhook", { url: target.url });

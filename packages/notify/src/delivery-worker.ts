@@ -8,14 +8,13 @@ import {
   listDueDeliveries,
   listUnroutedNotificationEvents,
   loadNotificationConfig,
-  postponeDelivery,
   routeNotificationEvent,
 } from "@faultline/db";
-import { DestinationRateLimiter } from "./destination-rate-limiter.ts";
-import { buildNotificationMessage } from "./notification-message.ts";
+import { buildNotificationMessage, buildTestNotificationMessage } from "./notification-message.ts";
 import {
   createNotificationTransport,
   type NotificationTransport,
+  type SendResult,
   type SmtpSettings,
 } from "./notification-transport.ts";
 import { type BackoffPolicy, defaultBackoffPolicy, retryDelayMs } from "./retry-delay.ts";
@@ -62,6 +61,9 @@ export interface DeliveryWorkerOptions {
   random?: () => number;
 }
 
+/** What a test send came to, as the notifications page shows it. */
+export type TestSendOutcome = SendResult & { destinationId: string; durationMs: number };
+
 /** The idempotency key of one delivery, the same on every attempt: `<incident>/<event key>/<destination>`. */
 export function deliveryIdempotencyKey(
   delivery: Pick<ClaimedDelivery, "incidentId" | "eventKey" | "destination">,
@@ -87,7 +89,6 @@ export class DeliveryWorker {
   private readonly routing: RoutingPolicy;
   private readonly transport: NotificationTransport;
   private readonly random: () => number;
-  private readonly limiter = new DestinationRateLimiter();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
   private closed = false;
@@ -138,6 +139,50 @@ export class DeliveryWorker {
     clearInterval(this.timer);
     await this.running;
     this.transport.close?.();
+  }
+
+  /**
+   * Sends a test message to one destination now, through the same transport as pages (formatting,
+   * signature, secrets from the environment, timeout), and returns what the receiver answered. Not
+   * retried and not recorded as a delivery: a person is waiting for the answer. Null: no such destination.
+   */
+  async sendTest(destinationId: string, actor: string | null = null): Promise<TestSendOutcome | null> {
+    const config = await loadNotificationConfig(this.db);
+    const destination = config.destinations.find((candidate) => candidate.id === destinationId);
+    if (!destination) return null;
+    const startedAtMs = this.clock();
+    const message = buildTestNotificationMessage({
+      destinationId,
+      nowMs: startedAtMs,
+      publicUrl: this.publicUrl,
+      actor,
+    });
+    const result = await this.transport.send(
+      {
+        id: 0,
+        incidentId: message.incident.id,
+        eventId: 0,
+        eventKey: "test",
+        kind: message.event,
+        eventAtMs: startedAtMs,
+        actor,
+        snapshot: {},
+        attempts: 1,
+        destination: {
+          id: destination.id,
+          kind: destination.kind,
+          name: destination.name,
+          settings: destination.settings,
+        },
+      },
+      message,
+    );
+    const outcome = { ...result, destinationId, durationMs: Math.max(0, this.clock() - startedAtMs) };
+    this.logger.info(
+      { destination: destinationId, ok: result.ok, ...(result.ok ? {} : { error: result.error }) },
+      "notification test sent",
+    );
+    return outcome;
   }
 
   private async pass(): Promise<void> {
@@ -231,27 +276,17 @@ export class DeliveryWorker {
     const now = this.clock();
     const due = await listDueDeliveries(this.db, now);
     if (due.length === 0) return;
-    const limits = new Map(
-      (await loadNotificationConfig(this.db)).destinations.map((d) => [d.id, d.rateLimitPerMinute] as const),
-    );
     const sends: Promise<void>[] = [];
     for (const candidate of due) {
-      const verdict = this.limiter.take(
-        candidate.destinationId,
-        limits.get(candidate.destinationId) ?? 30,
-        now,
-      );
-      if (!verdict.allowed) {
-        await postponeDelivery(this.db, candidate.id, verdict.retryAtMs);
-        continue;
-      }
-      const claimed = await claimDelivery(this.db, {
+      // The claim also enforces the destination's rate limit (over the deliveries table, so it holds
+      // across workers and restarts); a delivery over the limit is moved to when there is room.
+      const claim = await claimDelivery(this.db, {
         id: candidate.id,
         owner: this.owner,
         nowMs: now,
         leaseMs: this.leaseMs,
       });
-      if (claimed) sends.push(this.send(claimed));
+      if (claim.status === "claimed") sends.push(this.send(claim.delivery));
     }
     await Promise.all(sends);
   }

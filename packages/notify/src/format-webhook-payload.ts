@@ -47,6 +47,7 @@ export function formatWebhookPayload(message: NotificationMessage): string {
     },
     cause: changeJson(message.cause),
     topSuspect: changeJson(message.topSuspect),
+    ...(message.test ? { test: true } : {}),
   });
 }
 

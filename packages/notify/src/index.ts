@@ -1,5 +1,4 @@
 export * from "./delivery-worker.ts";
-export * from "./destination-rate-limiter.ts";
 export * from "./format-email-message.ts";
 export * from "./format-pagerduty-event.ts";
 export * from "./format-slack-message.ts";

@@ -50,6 +50,8 @@ export interface NotificationMessage {
   cause: MessageChange | null;
   /** The best-ranked suspect (the cause when there is one). */
   topSuspect: MessageChange | null;
+  /** A test a person sent from the notifications page: no incident behind it. */
+  test?: true;
 }
 
 const text = (value: unknown, fallback = ""): string => (typeof value === "string" ? value : fallback);
@@ -115,6 +117,45 @@ export function buildNotificationMessage(input: {
     },
     cause: changeOf(snapshot.cause),
     topSuspect: changeOf(snapshot.topSuspect),
+  };
+}
+
+/**
+ * The message "send test" delivers: shaped like an opening page (so the receiver sees the real format,
+ * signature and headers) but marked as a test, with a title that says so and a link to the
+ * notifications page. The idempotency key is new for each test, so a receiver's dedup never drops one.
+ */
+export function buildTestNotificationMessage(input: {
+  destinationId: string;
+  nowMs: number;
+  publicUrl: string;
+  actor: string | null;
+}): NotificationMessage {
+  const base = input.publicUrl.replace(/\/+$/, "");
+  return {
+    idempotencyKey: `test/${input.destinationId}/${input.nowMs}`,
+    event: "opened",
+    eventAtMs: input.nowMs,
+    actor: input.actor,
+    incident: {
+      id: "test",
+      url: `${base}/notifications`,
+      title: "Test message from Faultline (no incident)",
+      environment: "test",
+      status: "open",
+      severity: "sev4",
+      signal: "error_rate",
+      rootService: null,
+      services: [],
+      surfaces: [],
+      affectedUsers: 0,
+      startedAtMs: input.nowMs,
+      detectedAtMs: input.nowMs,
+      endedAtMs: null,
+    },
+    cause: null,
+    topSuspect: null,
+    test: true,
   };
 }
 

@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
-// The formatting, routing, backoff and rate-limit code does no I/O and reads no clock: only the
+// The formatting, routing and backoff code does no I/O and reads no clock: only the
 // transport and the worker talk to the network and the database.
 const pureModules = [
-  "destination-rate-limiter.ts",
   "format-email-message.ts",
   "format-pagerduty-event.ts",
   "format-slack-message.ts",

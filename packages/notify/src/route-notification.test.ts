@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { DestinationRateLimiter } from "./destination-rate-limiter.ts";
 import { parseRetryAfterMs, retryDelayMs } from "./retry-delay.ts";
 import { type RoutableEvent, type RoutingRule, routeNotification } from "./route-notification.ts";
 
@@ -105,14 +104,5 @@ describe("backoff and rate limits", () => {
     expect(parseRetryAfterMs("30", now)).toBe(30_000);
     expect(parseRetryAfterMs(new Date(now + 5_000).toUTCString(), now)).toBe(5_000);
     expect(parseRetryAfterMs("soon", now)).toBeNull();
-  });
-
-  it("lets perMinute sends through per destination per sliding minute", () => {
-    const limiter = new DestinationRateLimiter();
-    expect(limiter.take("d", 2, now)).toEqual({ allowed: true });
-    expect(limiter.take("d", 2, now + 10_000)).toEqual({ allowed: true });
-    expect(limiter.take("d", 2, now + 20_000)).toEqual({ allowed: false, retryAtMs: now + 60_000 });
-    expect(limiter.take("other", 2, now + 20_000)).toEqual({ allowed: true });
-    expect(limiter.take("d", 2, now + 60_001)).toEqual({ allowed: true });
   });
 });

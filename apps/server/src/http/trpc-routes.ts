@@ -1,4 +1,4 @@
-import { type ApiConfig, appRouter, createContext } from "@faultline/api";
+import { type ApiConfig, appRouter, createContext, type NotificationTester } from "@faultline/api";
 import type { DbHandle } from "@faultline/db";
 import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import type { ApiApp } from "./health-routes.ts";
@@ -8,6 +8,8 @@ export interface TrpcRouteDeps {
   clock: () => number;
   /** Settings for the UI, per request (the Faro collector URL is built from the host the browser used). */
   config: (request: { hostname: string }) => Partial<ApiConfig>;
+  /** The delivery worker once it runs (the notifications page's "send test" goes through it). */
+  notifier?: () => NotificationTester | null;
 }
 
 /** Mounts the UI's tRPC API (`@faultline/api`) under `/trpc`. */
@@ -21,7 +23,13 @@ export async function registerTrpcRoutes(app: ApiApp, deps: TrpcRouteDeps): Prom
       }: {
         req: { headers: Record<string, string | string[] | undefined>; hostname: string };
       }) =>
-        createContext({ db: deps.db(), clock: deps.clock, config: deps.config(req), headers: req.headers }),
+        createContext({
+          db: deps.db(),
+          clock: deps.clock,
+          config: deps.config(req),
+          headers: req.headers,
+          notifier: deps.notifier?.() ?? null,
+        }),
       onError: ({
         error,
         path,

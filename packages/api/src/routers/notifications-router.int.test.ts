@@ -1,5 +1,8 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { replaceFileNotificationConfig, saveIncident } from "@faultline/db";
 import { describeEachDatabase } from "@faultline/db/testing";
+import { DeliveryWorker } from "@faultline/notify";
 import { expect, it } from "vitest";
 import { appRouter } from "../app-router.ts";
 import { createContext } from "../create-context.ts";
@@ -107,5 +110,55 @@ describeEachDatabase("notifications router", ({ handle }) => {
         lastError: "HTTP 503",
       },
     ]);
+  });
+
+  it("sends a test through the delivery worker and returns the receiver's answer", async () => {
+    const bodies: string[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => {
+        body += chunk.toString("utf8");
+      });
+      req.on("end", () => {
+        bodies.push(body);
+        res.writeHead(bodies.length === 1 ? 204 : 500).end("receiver down");
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const worker = new DeliveryWorker({ db: handle(), publicUrl: "http://faultline.test", clock: () => now });
+    const withWorker = () =>
+      createCallerFactory(appRouter)(
+        createContext({
+          db: handle(),
+          clock: () => now,
+          headers: { "x-faultline-user": "ana" },
+          notifier: worker,
+        }),
+      );
+    try {
+      await withWorker().notifications.upsertDestination({ id: "test-hook", kind: "webhook", url });
+      expect(await withWorker().notifications.sendTest({ id: "test-hook" })).toMatchObject({
+        ok: true,
+        statusCode: 204,
+        destinationId: "test-hook",
+      });
+      expect(JSON.parse(bodies[0] ?? "{}")).toMatchObject({ test: true, actor: "ana" });
+      expect(await withWorker().notifications.sendTest({ id: "test-hook" })).toMatchObject({
+        ok: false,
+        statusCode: 500,
+        error: "HTTP 500: receiver down",
+      });
+      await expect(withWorker().notifications.sendTest({ id: "missing" })).rejects.toMatchObject({
+        code: "NOT_FOUND",
+      });
+      // A server without a delivery worker says so instead of pretending.
+      await expect(caller().notifications.sendTest({ id: "test-hook" })).rejects.toMatchObject({
+        code: "PRECONDITION_FAILED",
+      });
+    } finally {
+      await worker.close();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 });

@@ -131,6 +131,22 @@ export const notificationsRouter = router({
     return { id: input.id };
   }),
 
+  /**
+   * Sends a test message to one destination now, through the running delivery worker, and says what
+   * the receiver answered (status code or error, never a secret).
+   */
+  sendTest: publicProcedure.input(itemId).mutation(async ({ ctx, input }) => {
+    if (!ctx.notifier) {
+      throw new TRPCError({
+        code: "PRECONDITION_FAILED",
+        message: "this server runs no notification delivery worker",
+      });
+    }
+    const outcome = await ctx.notifier.sendTest(input.id, ctx.actor);
+    if (!outcome) throw new TRPCError({ code: "NOT_FOUND", message: `no destination ${input.id}` });
+    return outcome;
+  }),
+
   /** Every page of an incident: event, destination, status, attempts, next attempt and last error. */
   deliveries: publicProcedure
     .input(z.object({ incidentId: z.string().min(1).max(200) }))

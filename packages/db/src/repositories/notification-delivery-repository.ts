@@ -168,63 +168,107 @@ export interface ClaimedDelivery {
   };
 }
 
+/** What a claim came to: the lease, a wait for the destination's rate limit, or nothing to do. */
+export type ClaimOutcome =
+  | { status: "claimed"; delivery: ClaimedDelivery }
+  | { status: "rate_limited"; retryAtMs: number }
+  /** Someone else claimed it first, or it is no longer due. */
+  | { status: "gone" };
+
 /**
- * Takes the lease on a due delivery (status `sending` until `nowMs + leaseMs`) and counts the attempt.
- * Null when someone else claimed it first or it is no longer due. A worker that dies while sending
- * leaves the lease to expire, and the delivery is claimed again: it is retried, never lost.
+ * Takes the lease on a due delivery (status `sending` until `nowMs + leaseMs`) and counts the attempt,
+ * unless its destination already had `rate_limit_per_minute` attempts in the minute before `nowMs`:
+ * then a pending delivery moves to when the oldest of those leaves the window. The count is read from
+ * the deliveries table under a per-destination advisory lock, so the limit holds across several
+ * workers and across restarts. A worker that dies while sending leaves the lease to expire, and the
+ * delivery is claimed again: it is retried, never lost.
  */
-export async function claimDelivery(
+export function claimDelivery(
   handle: DbHandle,
   claim: { id: number; owner: string; nowMs: number; leaseMs: number },
-): Promise<ClaimedDelivery | null> {
-  const rows = await handle.query<{
-    id: string | number;
-    incident_id: string;
-    event_id: string | number;
-    event_key: string;
-    kind: NotificationEventKind;
-    event_ms: number;
-    actor: string | null;
-    snapshot: Record<string, unknown>;
-    attempts: number;
-    destination_id: string;
-    destination_kind: NotificationDestinationKind;
-    destination_name: string;
-    settings: NotificationDestinationSettings;
-  }>(
-    `WITH claimed AS (
-       UPDATE notification_deliveries SET status = 'sending', lease_owner = $2,
-         lease_until = ${at("$3")} + $4::float8 * interval '1 millisecond', attempts = attempts + 1,
-         updated_at = now()
-       WHERE id = $1 AND ((status = 'pending' AND next_attempt_at <= ${at("$3")})
-                      OR (status = 'sending' AND lease_until <= ${at("$3")}))
-       RETURNING id, incident_id, event_id, destination_id, attempts)
-     SELECT c.id, c.incident_id, c.event_id, e.event_key, e.kind, ${ms("e.event_at")} AS event_ms, e.actor,
-       e.snapshot, c.attempts, d.id AS destination_id, d.kind AS destination_kind, d.name AS destination_name,
-       d.settings
-     FROM claimed c JOIN notification_events e ON e.id = c.event_id
-     JOIN notification_destinations d ON d.id = c.destination_id`,
-    [claim.id, claim.owner, claim.nowMs, claim.leaseMs],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    id: Number(row.id),
-    incidentId: row.incident_id,
-    eventId: Number(row.event_id),
-    eventKey: row.event_key,
-    kind: row.kind,
-    eventAtMs: Number(row.event_ms),
-    actor: row.actor,
-    snapshot: row.snapshot,
-    attempts: row.attempts,
-    destination: {
-      id: row.destination_id,
-      kind: row.destination_kind,
-      name: row.destination_name,
-      settings: row.settings,
-    },
-  };
+): Promise<ClaimOutcome> {
+  return handle.transaction(async (query) => {
+    const target = await query<{ destination_id: string; per_minute: number }>(
+      `SELECT x.destination_id, d.rate_limit_per_minute AS per_minute
+       FROM notification_deliveries x JOIN notification_destinations d ON d.id = x.destination_id
+       WHERE x.id = $1`,
+      [claim.id],
+    );
+    const destination = target[0];
+    if (!destination) return { status: "gone" };
+    const perMinute = Math.max(1, destination.per_minute);
+    // Two workers counting at once could both see room for one more; the lock makes them take turns.
+    await query("SELECT pg_advisory_xact_lock(hashtext($1))", [
+      `faultline.notify.rate:${destination.destination_id}`,
+    ]);
+    const recent = await query<{ attempt_ms: number }>(
+      `SELECT ${ms("last_attempt_at")} AS attempt_ms FROM notification_deliveries
+       WHERE destination_id = $1 AND last_attempt_at > ${at("$2")} - interval '1 minute'
+       ORDER BY last_attempt_at DESC LIMIT $3`,
+      [destination.destination_id, claim.nowMs, perMinute],
+    );
+    if (recent.length >= perMinute) {
+      // Room for one more when the perMinute-th most recent attempt is a minute old.
+      const retryAtMs = Number(recent[perMinute - 1]?.attempt_ms ?? claim.nowMs) + 60_000;
+      await query(
+        `UPDATE notification_deliveries SET next_attempt_at = ${at("$2")}, updated_at = now()
+         WHERE id = $1 AND status = 'pending'`,
+        [claim.id, retryAtMs],
+      );
+      return { status: "rate_limited", retryAtMs };
+    }
+    const rows = await query<{
+      id: string | number;
+      incident_id: string;
+      event_id: string | number;
+      event_key: string;
+      kind: NotificationEventKind;
+      event_ms: number;
+      actor: string | null;
+      snapshot: Record<string, unknown>;
+      attempts: number;
+      destination_id: string;
+      destination_kind: NotificationDestinationKind;
+      destination_name: string;
+      settings: NotificationDestinationSettings;
+    }>(
+      `WITH claimed AS (
+         UPDATE notification_deliveries SET status = 'sending', lease_owner = $2,
+           lease_until = ${at("$3")} + $4::float8 * interval '1 millisecond', attempts = attempts + 1,
+           last_attempt_at = ${at("$3")}, updated_at = now()
+         WHERE id = $1 AND ((status = 'pending' AND next_attempt_at <= ${at("$3")})
+                        OR (status = 'sending' AND lease_until <= ${at("$3")}))
+         RETURNING id, incident_id, event_id, destination_id, attempts)
+       SELECT c.id, c.incident_id, c.event_id, e.event_key, e.kind, ${ms("e.event_at")} AS event_ms, e.actor,
+         e.snapshot, c.attempts, d.id AS destination_id, d.kind AS destination_kind, d.name AS destination_name,
+         d.settings
+       FROM claimed c JOIN notification_events e ON e.id = c.event_id
+       JOIN notification_destinations d ON d.id = c.destination_id`,
+      [claim.id, claim.owner, claim.nowMs, claim.leaseMs],
+    );
+    const row = rows[0];
+    if (!row) return { status: "gone" };
+    return {
+      status: "claimed",
+      delivery: {
+        id: Number(row.id),
+        incidentId: row.incident_id,
+        eventId: Number(row.event_id),
+        eventKey: row.event_key,
+        kind: row.kind,
+        eventAtMs: Number(row.event_ms),
+        actor: row.actor,
+        snapshot: row.snapshot,
+        attempts: row.attempts,
+        destination: {
+          id: row.destination_id,
+          kind: row.destination_kind,
+          name: row.destination_name,
+          settings: row.settings,
+        },
+      },
+    };
+  });
 }
 
 /** What one attempt came to. `retry` puts it back in the queue for `nextAttemptAtMs`. */
@@ -259,15 +303,6 @@ export async function completeDelivery(
     ],
   );
   return rows.length > 0;
-}
-
-/** Moves a due delivery later without counting an attempt (its destination is over its rate limit). */
-export async function postponeDelivery(handle: DbHandle, id: number, untilMs: number): Promise<void> {
-  await handle.query(
-    `UPDATE notification_deliveries SET next_attempt_at = ${at("$2")}, updated_at = now()
-     WHERE id = $1 AND status = 'pending'`,
-    [id, untilMs],
-  );
 }
 
 /** One delivery as the incident page shows it. Times in ms since the epoch. */

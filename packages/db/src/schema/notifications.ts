@@ -159,6 +159,11 @@ export const notificationDeliveries = pgTable(
     /** Who holds the delivery while `sending`, and until when; an expired lease is claimable again. */
     leaseOwner: text("lease_owner"),
     leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }),
+    /**
+     * When the latest attempt was claimed (the worker's clock). Each destination's rate limit counts the
+     * deliveries attempted in the last minute from here, so it holds across workers and restarts.
+     */
+    lastAttemptAt: timestamp("last_attempt_at", { withTimezone: true, mode: "date" }),
     lastError: text("last_error"),
     lastStatusCode: integer("last_status_code"),
     deliveredAt: timestamp("delivered_at", { withTimezone: true, mode: "date" }),
@@ -169,5 +174,6 @@ export const notificationDeliveries = pgTable(
     uniqueIndex("notification_deliveries_event_destination_idx").on(t.eventId, t.destinationId),
     index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt),
     index("notification_deliveries_incident_idx").on(t.incidentId),
+    index("notification_deliveries_destination_attempt_idx").on(t.destinationId, t.lastAttemptAt),
   ],
 );

@@ -1,0 +1,2 @@
+ALTER TABLE "notification_deliveries" ADD COLUMN "last_attempt_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "notification_deliveries_destination_attempt_idx" ON "notification_deliveries" USING btree ("destination_id","last_attempt_at");
