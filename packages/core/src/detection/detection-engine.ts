@@ -1,7 +1,6 @@
 import { estimateDistinctUsers } from "../estimate-distinct-users.ts";
 import type { SeriesBucketDelta } from "../ingest-aggregate.ts";
-import { latencyIndexValueOf } from "../latency-bin-key-of.ts";
-import { LatencyIndexBins, quantileIndexOfIndexBins } from "../latency-index-bins.ts";
+import type { LatencyIndexBins } from "../latency-index-bins.ts";
 import { maxUserRegistersInto } from "../merge-user-registers.ts";
 import { emptySketchBins, type SketchBins } from "../sketch-bins.ts";
 import { alternativeErrorRate, baselineErrorRate, binomialCusumStep } from "./binomial-cusum.ts";
@@ -14,44 +13,14 @@ import type {
   SeriesObservation,
   Severity,
 } from "./detection-types.ts";
-import { LatencyBinCounts } from "./latency-bin-counts.ts";
 import { type IncidentEvidence, rankSuspects } from "./rank-suspects.ts";
+import { SignalColumns } from "./signal-columns.ts";
 
 const sep = "\u001f";
 /** Open incidents whose onsets lie this close together merge when an alarm connects them, ms. */
 const mergeWindowMs = 5 * 60_000;
 /** How long after onset the root service is (re)judged, ms. */
 const rootWindowMs = 10 * 60_000;
-
-/**
- * What one signal (environment, service, operation, kind — all versions together) saw in one open
- * bucket, summed as data arrives: counts; latency bins in numeric form (read from the caller's sketches
- * once the bucket has enough spans for the latency detector, else kept by reference and read only if a
- * detector asks); the caller's user-register sketches by reference (read only if the signal is alarmed
- * when the bucket closes). Pooled: closing a bucket returns its entries, so steady state allocates
- * nothing per series and bucket.
- */
-class SignalBucket {
-  state: SignalState;
-  bucketStartMs = 0;
-  spans = 0;
-  errors = 0;
-  readonly latency = new LatencyBinCounts();
-  /** Latency sketches (objects or numeric) not read into `latency` yet, in arrival order. */
-  readonly unreadLatencyBins: (SketchBins | LatencyIndexBins)[] = [];
-  /**
-   * Whether every latency sketch of this bucket came in numeric form with integral counts: then the
-   * p95 is read straight from them (they stay in `unreadLatencyBins`) and `latency` stays unused.
-   */
-  numericOnly = true;
-  readonly userRegisters: SketchBins[] = [];
-  /** The bucket's p95 once computed; undefined until then. */
-  p95: number | null | undefined = undefined;
-
-  constructor(state: SignalState) {
-    this.state = state;
-  }
-}
 
 /** Spans and errors of one service version per bucket, in a ring like the signals'. */
 class VersionRing {
@@ -96,8 +65,8 @@ class ServiceState {
 }
 
 interface OpenBucket {
-  /** Signals with data in this bucket, in order of first arrival. */
-  signals: SignalBucket[];
+  /** What each signal saw in this bucket. */
+  signals: SignalColumns;
   /** Version rings with data in this bucket, in order of first arrival. */
   versions: VersionRing[];
   edges: EdgeObservation[];
@@ -158,12 +127,10 @@ class SignalState {
   alarm: AlarmState | null = null;
   /** Whether a closed bucket held data for it: only then is it judged (every bucket from then on). */
   registered = false;
-  /** This signal's entries in open buckets. */
-  readonly open: SignalBucket[] = [];
-  /** Its entry in the bucket being closed, if it had data there. */
-  closing: SignalBucket | undefined = undefined;
 
   constructor(
+    /** Its number: its place in every open bucket's {@link SignalColumns}. */
+    readonly index: number,
     readonly key: string,
     readonly environment: string,
     readonly service: string,
@@ -232,7 +199,8 @@ export class DetectionEngine {
   private closedUpToMs = Number.NEGATIVE_INFINITY;
   private readonly changed = new Set<string>();
   private readonly removed = new Set<string>();
-  private readonly freeSignalBuckets: SignalBucket[] = [];
+  /** Every signal (judged or not yet) by its number. */
+  private readonly signalsByIndex: SignalState[] = [];
   /** Ingest's series key → the service, signal and version ring its data goes to (see observeBatch). */
   private readonly seriesTargets = new Map<string, SeriesTarget>();
   private readonly freeOpenBuckets: OpenBucket[] = [];
@@ -267,7 +235,7 @@ export class DetectionEngine {
         bucketStartMs = start;
       }
       this.observeSeries(
-        bucket,
+        bucket as OpenBucket,
         undefined,
         observation.environment,
         observation.service,
@@ -303,7 +271,7 @@ export class DetectionEngine {
       }
       const series = delta.series;
       this.observeSeries(
-        bucket,
+        bucket as OpenBucket,
         this.seriesTargets.get(delta.seriesKey),
         series.environment,
         series.service,
@@ -322,7 +290,7 @@ export class DetectionEngine {
   }
 
   private observeSeries(
-    bucket: OpenBucket | undefined,
+    bucket: OpenBucket,
     /** Where this series went last time (by its key), when the caller has a key; else looked up. */
     known: SeriesTarget | undefined,
     environment: string,
@@ -339,36 +307,14 @@ export class DetectionEngine {
   ): void {
     const service = known?.service ?? this.serviceState(environment, serviceName);
     const state = known?.state ?? this.signalState(service, environment, serviceName, operation, spanKind);
-    let entry: SignalBucket | undefined;
-    for (const candidate of state.open) {
-      if (candidate.bucketStartMs === start) {
-        entry = candidate;
-        break;
-      }
-    }
-    if (!entry) {
-      entry = this.freeSignalBuckets.pop() ?? new SignalBucket(state);
-      entry.state = state;
-      entry.bucketStartMs = start;
-      entry.spans = 0;
-      entry.errors = 0;
-      entry.p95 = undefined;
-      entry.numericOnly = true;
-      state.open.push(entry);
-      bucket?.signals.push(entry);
-    }
-    entry.spans += spans;
-    entry.errors += errors;
-    entry.unreadLatencyBins.push(latency);
-    entry.p95 = undefined;
-    if (!(latency instanceof LatencyIndexBins && latency.integral)) entry.numericOnly = false;
-    if (!entry.numericOnly && entry.spans >= this.config.minLatencySpans) {
-      // The latency detector will want this bucket's p95: read the sketch objects now, while they are
-      // in cache (another observation of the same signal and bucket, e.g. a second version, takes it
-      // again). Numeric bins need no such haste: their p95 is a short walk when the bucket closes.
-      entry.p95 = p95OfEntry(entry);
-    }
-    if (!isEmpty(userRegisters)) entry.userRegisters.push(userRegisters);
+    const signal = state.index;
+    const columns = bucket.signals;
+    if (signal >= columns.capacity) columns.grow(Math.max(columns.capacity * 2, this.signalsByIndex.length));
+    columns.add(signal, spans, errors, latency);
+    // The latency detector will want this bucket's p95: sketch objects are read now, while they are in
+    // cache (another observation of the same signal and bucket, e.g. a second version, takes it again).
+    columns.readObjectsEarly(signal, this.config.minLatencySpans);
+    if (!isEmpty(userRegisters)) columns.addUserRegisters(signal, userRegisters);
     const versionKey = version ?? "";
     let ring = known?.ring ?? service.rings.get(versionKey);
     if (!ring) {
@@ -392,7 +338,7 @@ export class DetectionEngine {
       counts.errors += errors;
     } else {
       ring.pending.push({ bucketStartMs: start, spans, errors });
-      bucket?.versions.push(ring);
+      bucket.versions.push(ring);
     }
     if (start + this.config.stepMs > this.maxEventMs) this.maxEventMs = start + this.config.stepMs;
   }
@@ -448,7 +394,11 @@ export class DetectionEngine {
   private openBucket(start: number): OpenBucket {
     let bucket = this.open.get(start);
     if (!bucket) {
-      bucket = this.freeOpenBuckets.pop() ?? { signals: [], versions: [], edges: [] };
+      bucket = this.freeOpenBuckets.pop() ?? {
+        signals: new SignalColumns(Math.max(64, this.signalsByIndex.length)),
+        versions: [],
+        edges: [],
+      };
       this.open.set(start, bucket);
     }
     return bucket;
@@ -483,6 +433,7 @@ export class DetectionEngine {
     let state = byKind.get(spanKind);
     if (!state) {
       state = new SignalState(
+        this.signalsByIndex.length,
         `${environment}${sep}${serviceName}${sep}${operation}${sep}${spanKind}`,
         environment,
         serviceName,
@@ -491,6 +442,7 @@ export class DetectionEngine {
         this.capacity,
       );
       byKind.set(spanKind, state);
+      this.signalsByIndex.push(state);
     }
     return state;
   }
@@ -501,14 +453,9 @@ export class DetectionEngine {
     this.recordEdges(start, bucket.edges);
     this.recordVersions(start, bucket);
 
-    for (const entry of bucket.signals) {
-      const state = entry.state;
-      const at = state.open.indexOf(entry);
-      if (at >= 0) {
-        state.open[at] = state.open[state.open.length - 1] as SignalBucket;
-        state.open.pop();
-      }
-      state.closing = entry;
+    const columns = bucket.signals;
+    for (let at = 0; at < columns.count; at += 1) {
+      const state = this.signalsByIndex[columns.touched[at] ?? 0] as SignalState;
       if (!state.registered) {
         state.registered = true;
         state.firstSeenMs = start;
@@ -518,25 +465,19 @@ export class DetectionEngine {
     }
     const alarms: { key: string; signal: DetectorSignal; onsetMs: number }[] = [];
     for (const state of this.signalList) {
-      const data = state.closing;
-      state.closing = undefined;
-      const alarm = this.judge(state, start, data);
+      const alarm = this.judge(state, start, columns);
       if (alarm) alarms.push({ key: state.key, ...alarm });
-      if (state.alarm && data && data.errors > 0) {
-        const incident = this.incidents.get(state.alarm.incidentId);
-        if (incident) {
-          for (const registers of data.userRegisters) maxUserRegistersInto(incident.userRegisters, registers);
-        }
+    }
+    // Users of signals still alarmed whose errors went on in this bucket count towards their incident.
+    for (const [at, registers] of columns.userRegisters.entries()) {
+      const signal = columns.userRegisterSignals[at] ?? 0;
+      const alarm = (this.signalsByIndex[signal] as SignalState).alarm;
+      if (alarm && (columns.errors[signal] ?? 0) > 0) {
+        const incident = this.incidents.get(alarm.incidentId);
+        if (incident) maxUserRegistersInto(incident.userRegisters, registers);
       }
     }
-    for (const entry of bucket.signals) {
-      entry.latency.clear();
-      // (Setting an array's length is a runtime call; most of these are empty already.)
-      if (entry.unreadLatencyBins.length > 0) entry.unreadLatencyBins.length = 0;
-      if (entry.userRegisters.length > 0) entry.userRegisters.length = 0;
-      this.freeSignalBuckets.push(entry);
-    }
-    bucket.signals.length = 0;
+    columns.clear();
     bucket.versions.length = 0;
     bucket.edges = [];
     this.freeOpenBuckets.push(bucket);
@@ -616,11 +557,14 @@ export class DetectionEngine {
   private judge(
     state: SignalState,
     start: number,
-    data: SignalBucket | undefined,
+    columns: SignalColumns,
   ): { signal: DetectorSignal; onsetMs: number } | null {
     const config = this.config;
-    const spans = data?.spans ?? 0;
-    const errors = data?.errors ?? 0;
+    const index = state.index;
+    const has = columns.has(index);
+    const spans = has ? (columns.spans[index] ?? 0) : 0;
+    const errors = has ? (columns.errors[index] ?? 0) : 0;
+    const p95Of = () => (has ? columns.p95Of(index) : null);
     // Slide the baseline window: the slot about to be overwritten leaves it.
     const slot = this.slotOf(start);
     if (state.inBaseline[slot]) {
@@ -651,7 +595,7 @@ export class DetectionEngine {
               // At low rates a bucket that is merely on the quiet side of Poisson noise is normal too.
               (this.meanRate(state) < config.minDropBaselineSpans &&
                 poissonLowerTail(spans, this.meanRate(state)) > 0.01)
-            : (this.p95Of(data) ?? 0) < 1.5 * (state.baseP95 ?? 0) || this.p95Of(data) === null;
+            : (p95Of() ?? 0) < 1.5 * (state.baseP95 ?? 0) || p95Of() === null;
       state.alarm.normalStreak = normal ? state.alarm.normalStreak + 1 : 0;
       anomalous = !normal;
       if (state.alarm.normalStreak >= config.recoveryBuckets) {
@@ -719,8 +663,7 @@ export class DetectionEngine {
         }
       }
       // Latency: p95 far above its usual level (read from the sketches only where it is judged).
-      const p95 =
-        !alarm && state.baseP95 !== null && spans >= config.minLatencySpans ? this.p95Of(data) : null;
+      const p95 = !alarm && state.baseP95 !== null && spans >= config.minLatencySpans ? p95Of() : null;
       if (p95 !== null && state.baseP95 !== null) {
         if (p95 > Math.max(config.latencyFactor * state.baseP95, state.baseP95 + config.latencyMinLiftMs)) {
           state.slowStartMs ??= start;
@@ -743,7 +686,7 @@ export class DetectionEngine {
       state.baselineSpans += spans;
       state.baselineErrors += errors;
       state.baselineSlots += 1;
-      const p95 = spans >= this.config.minLatencySpans ? this.p95Of(data) : null;
+      const p95 = spans >= this.config.minLatencySpans ? p95Of() : null;
       if (p95 !== null) {
         state.baseP95 = state.baseP95 === null ? p95 : 0.95 * state.baseP95 + 0.05 * p95;
       }
@@ -798,13 +741,6 @@ export class DetectionEngine {
 
   private meanRate(state: SignalState): number {
     return state.baselineSlots > 0 ? state.baselineSpans / state.baselineSlots : 0;
-  }
-
-  /** The bucket's p95 latency over all its sketches; computed at most once per signal and bucket. */
-  private p95Of(data: SignalBucket | undefined): number | null {
-    if (!data || data.spans === 0) return null;
-    if (data.p95 === undefined) data.p95 = p95OfEntry(data);
-    return data.p95;
   }
 
   /** An alarm joins a connected, overlapping (or recently ended) incident, or opens a new one. */
@@ -1366,27 +1302,6 @@ function callsBySourceOf(bucket: EdgeBucket): Map<string, Map<string, number[]>>
   }
   bucket.callsBySource = callsBySource;
   return callsBySource;
-}
-
-/** The p95 latency of everything an entry holds, in ms (null: no counts). */
-function p95OfEntry(entry: SignalBucket): number | null {
-  if (entry.numericOnly) {
-    const index = quantileIndexOfIndexBins(entry.unreadLatencyBins as LatencyIndexBins[], 0.95);
-    return index === null ? null : Number.isNaN(index) ? 0 : latencyIndexValueOf(index);
-  }
-  readLatency(entry);
-  return entry.latency.quantile(0.95);
-}
-
-/** Moves an entry's unread latency sketches into its numeric bins, in arrival order. */
-function readLatency(entry: SignalBucket): void {
-  if (entry.unreadLatencyBins.length === 0) return;
-  for (const bins of entry.unreadLatencyBins) {
-    if (bins instanceof LatencyIndexBins) entry.latency.addIndexBins(bins);
-    else entry.latency.add(bins);
-  }
-  // pop() stays in optimized code; assigning length = 0 is a runtime call (this runs per series).
-  while (entry.unreadLatencyBins.length > 0) entry.unreadLatencyBins.pop();
 }
 
 function isEmpty(bins: Readonly<SketchBins>): boolean {

@@ -1,0 +1,185 @@
+import { latencyIndexValueOf } from "../latency-bin-key-of.ts";
+import { LatencyIndexBins, quantileIndexOfIndexBins } from "../latency-index-bins.ts";
+import type { SketchBins } from "../sketch-bins.ts";
+import { LatencyBinCounts } from "./latency-bin-counts.ts";
+
+/** `p95` of a signal whose p95 has not been read since its last data. */
+const unknownP95 = -1;
+/** `p95` of a signal whose sketches hold no counts. */
+const noP95 = -2;
+
+/** Scratch list of one signal's numeric sketches, for the quantile walk. */
+const numericSources: LatencyIndexBins[] = [];
+/** Latency scratch of object-form signals, reused across buckets. */
+const freeLatencyCounts: LatencyBinCounts[] = [];
+
+/**
+ * What every signal saw in one open bucket, summed as data arrives, as columns indexed by the signal's
+ * number: counts, the latency sketches handed in (kept by reference, chained per signal in arrival order,
+ * read only when a detector wants the bucket's p95), the p95 once read, and the user-register sketches.
+ * Columns rather than an object per signal and bucket: at ten thousand signals, finding and touching a
+ * scattered object per observation cost more than the arithmetic, while a column entry is an index away.
+ * Reusable: {@link clear} resets only the signals that had data.
+ */
+export class SignalColumns {
+  /** Signal numbers with data here, in order of first arrival (the first `count` entries). */
+  touched = new Int32Array(64);
+  count = 0;
+  spans: Float64Array;
+  errors: Float64Array;
+  /**
+   * 1 while every latency sketch of the signal came numeric with integral counts: the p95 is then walked
+   * straight from them; else they are read, in arrival order, into a {@link LatencyBinCounts}.
+   */
+  numericOnly: Uint8Array;
+  /** The p95 (ms) once read, {@link unknownP95} before, {@link noP95} when there are no counts. */
+  p95: Float64Array;
+  /** Position in `sketches` of the signal's first and last sketch, −1: none (and then no data). */
+  firstSketch: Int32Array;
+  lastSketch: Int32Array;
+  /** Position of the signal's first sketch not read into its `latency` counts yet, −1: none. */
+  unreadSketch: Int32Array;
+  /** Latency sketches in arrival order, and the position of the same signal's next one (−1: last). */
+  readonly sketches: (SketchBins | LatencyIndexBins)[] = [];
+  readonly nextSketch: number[] = [];
+  /** Numeric latency of signals with sketches in object form, by signal number. */
+  readonly latency = new Map<number, LatencyBinCounts>();
+  /** Non-empty user-register sketches and the signal each belongs to, in arrival order. */
+  readonly userRegisters: SketchBins[] = [];
+  readonly userRegisterSignals: number[] = [];
+
+  constructor(capacity: number) {
+    this.spans = new Float64Array(capacity);
+    this.errors = new Float64Array(capacity);
+    this.numericOnly = new Uint8Array(capacity);
+    this.p95 = new Float64Array(capacity);
+    this.firstSketch = new Int32Array(capacity).fill(-1);
+    this.lastSketch = new Int32Array(capacity).fill(-1);
+    this.unreadSketch = new Int32Array(capacity).fill(-1);
+  }
+
+  get capacity(): number {
+    return this.spans.length;
+  }
+
+  /** Makes room for signal numbers below `capacity`. */
+  grow(capacity: number): void {
+    if (capacity <= this.spans.length) return;
+    this.spans = grown(this.spans, new Float64Array(capacity));
+    this.errors = grown(this.errors, new Float64Array(capacity));
+    this.numericOnly = grown(this.numericOnly, new Uint8Array(capacity));
+    this.p95 = grown(this.p95, new Float64Array(capacity));
+    this.firstSketch = grown(this.firstSketch, new Int32Array(capacity).fill(-1));
+    this.lastSketch = grown(this.lastSketch, new Int32Array(capacity).fill(-1));
+    this.unreadSketch = grown(this.unreadSketch, new Int32Array(capacity).fill(-1));
+  }
+
+  /** Whether signal `signal` has data in this bucket. */
+  has(signal: number): boolean {
+    return this.firstSketch[signal] !== -1;
+  }
+
+  /**
+   * Adds one observation of `signal` (whose number is below {@link capacity}). Returns whether this is
+   * the signal's first data in the bucket.
+   */
+  add(signal: number, spans: number, errors: number, latency: SketchBins | LatencyIndexBins): boolean {
+    const first = this.firstSketch[signal] === -1;
+    const position = this.sketches.length;
+    this.sketches.push(latency);
+    this.nextSketch.push(-1);
+    if (first) {
+      if (this.count === this.touched.length)
+        this.touched = grown(this.touched, new Int32Array(this.count * 2));
+      this.touched[this.count] = signal;
+      this.count += 1;
+      this.spans[signal] = spans;
+      this.errors[signal] = errors;
+      this.numericOnly[signal] = 1;
+      this.firstSketch[signal] = position;
+      this.unreadSketch[signal] = position;
+    } else {
+      this.spans[signal] = (this.spans[signal] ?? 0) + spans;
+      this.errors[signal] = (this.errors[signal] ?? 0) + errors;
+      this.nextSketch[this.lastSketch[signal] ?? 0] = position;
+      if (this.unreadSketch[signal] === -1) this.unreadSketch[signal] = position;
+    }
+    this.lastSketch[signal] = position;
+    this.p95[signal] = unknownP95;
+    if (!(latency instanceof LatencyIndexBins && latency.integral)) this.numericOnly[signal] = 0;
+    return first;
+  }
+
+  /** The p95 latency (ms) of everything `signal` holds in this bucket; null without data or counts. */
+  p95Of(signal: number): number | null {
+    if (this.firstSketch[signal] === -1 || this.spans[signal] === 0) return null;
+    let p95 = this.p95[signal] ?? unknownP95;
+    if (p95 === unknownP95) {
+      p95 = this.readP95(signal) ?? noP95;
+      this.p95[signal] = p95;
+    }
+    return p95 === noP95 ? null : p95;
+  }
+
+  /**
+   * Reads the p95 now when the signal's sketches are objects (reading their string keys is the costly
+   * part, best done while they are in cache); numeric bins wait for the bucket to close.
+   */
+  readObjectsEarly(signal: number, minSpans: number): void {
+    if (this.numericOnly[signal] === 0 && (this.spans[signal] ?? 0) >= minSpans)
+      this.p95[signal] = this.readP95(signal) ?? noP95;
+  }
+
+  private readP95(signal: number): number | null {
+    if (this.numericOnly[signal] === 1) {
+      for (let at = this.firstSketch[signal] ?? -1; at !== -1; at = this.nextSketch[at] ?? -1)
+        numericSources.push(this.sketches[at] as LatencyIndexBins);
+      const index = quantileIndexOfIndexBins(numericSources, 0.95);
+      while (numericSources.length > 0) numericSources.pop();
+      return index === null ? null : Number.isNaN(index) ? 0 : latencyIndexValueOf(index);
+    }
+    let latency = this.latency.get(signal);
+    if (!latency) {
+      latency = freeLatencyCounts.pop() ?? new LatencyBinCounts();
+      this.latency.set(signal, latency);
+    }
+    for (let at = this.unreadSketch[signal] ?? -1; at !== -1; at = this.nextSketch[at] ?? -1) {
+      const bins = this.sketches[at];
+      if (bins instanceof LatencyIndexBins) latency.addIndexBins(bins);
+      else if (bins) latency.add(bins);
+    }
+    this.unreadSketch[signal] = -1;
+    return latency.quantile(0.95);
+  }
+
+  /** Keeps a non-empty user-register sketch of `signal`. */
+  addUserRegisters(signal: number, registers: SketchBins): void {
+    this.userRegisters.push(registers);
+    this.userRegisterSignals.push(signal);
+  }
+
+  /** Empties the columns for reuse, touching only the signals that had data. */
+  clear(): void {
+    for (let at = 0; at < this.count; at += 1) {
+      const signal = this.touched[at] ?? 0;
+      this.firstSketch[signal] = -1;
+      this.lastSketch[signal] = -1;
+      this.unreadSketch[signal] = -1;
+    }
+    this.count = 0;
+    this.sketches.length = 0;
+    this.nextSketch.length = 0;
+    for (const latency of this.latency.values()) {
+      latency.clear();
+      freeLatencyCounts.push(latency);
+    }
+    this.latency.clear();
+    this.userRegisters.length = 0;
+    this.userRegisterSignals.length = 0;
+  }
+}
+
+function grown<T extends Float64Array | Int32Array | Uint8Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
