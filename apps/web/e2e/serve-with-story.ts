@@ -25,6 +25,8 @@ export async function serveWithStory(options: {
   webDist: string;
   traceUrlTemplate?: string;
   port?: number;
+  /** A `--notify-config` file (paging destinations, rules, mutes). */
+  notifyConfig?: string;
 }): Promise<ServedStory> {
   const dataDir = await mkdtemp(join(tmpdir(), "faultline-ui-"));
   const config = parseServeConfig({
@@ -35,6 +37,7 @@ export async function serveWithStory(options: {
     otlpGrpcPort: "0",
     webDist: options.webDist,
     traceUrlTemplate: options.traceUrlTemplate ?? "http://localhost:16686/trace/{traceId}",
+    ...(options.notifyConfig ? { notifyConfig: options.notifyConfig } : {}),
   });
   const server = await startServer(config, pino({ level: process.env.E2E_LOG ?? "silent" }));
   const { otlpHttpUrl } = await server.ready;

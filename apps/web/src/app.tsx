@@ -16,6 +16,9 @@ const ChangesPage = lazy(() =>
 const IncidentPage = lazy(() =>
   import("./pages/incident-page.tsx").then((module) => ({ default: module.IncidentPage })),
 );
+const NotificationsPage = lazy(() =>
+  import("./pages/notifications-page.tsx").then((module) => ({ default: module.NotificationsPage })),
+);
 const PostmortemPage = lazy(() =>
   import("./pages/postmortem-page.tsx").then((module) => ({ default: module.PostmortemPage })),
 );
@@ -59,6 +62,7 @@ export function AppRoutes() {
           <NavLink to="/postmortems">Postmortems</NavLink>
           <NavLink to="/action-items">Action items</NavLink>
           <NavLink to="/reports">Reports</NavLink>
+          <NavLink to="/notifications">Notifications</NavLink>
         </nav>
         <div className="topbar-right">
           <UserNameField />
@@ -82,6 +86,7 @@ export function AppRoutes() {
             <Route path="/postmortems/:id" element={<PostmortemPage />} />
             <Route path="/action-items" element={<ActionItemsPage />} />
             <Route path="/reports" element={<ReportsPage />} />
+            <Route path="/notifications" element={<NotificationsPage />} />
             <Route path="*" element={<div className="state state-empty">No such page.</div>} />
           </Routes>
         </Suspense>

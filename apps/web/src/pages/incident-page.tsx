@@ -10,6 +10,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
+import { EventTimeline } from "../components/event-timeline.tsx";
 import { IncidentActions, NoteForm } from "../components/incident-actions.tsx";
 import { QueryState } from "../components/query-state.tsx";
 import { ServiceGraph } from "../components/service-graph.tsx";
@@ -37,6 +38,9 @@ export function IncidentPage() {
   const trpc = useTRPC();
   const detail = useQuery(trpc.incidents.get.queryOptions({ id }, { refetchInterval: 5_000 }));
   const timeline = useQuery(trpc.incidents.timeline.queryOptions({ id }, { refetchInterval: 15_000 }));
+  const deliveries = useQuery(
+    trpc.notifications.deliveries.queryOptions({ incidentId: id }, { refetchInterval: 5_000 }),
+  );
   const nowMs = Date.now();
   return (
     <div className="page incident-page">
@@ -81,17 +85,13 @@ export function IncidentPage() {
           )}
           <Exemplars detail={detail.data} />
           <section className="panel" aria-labelledby="events-title">
-            <h2 id="events-title">Events and notes</h2>
-            <ol className="event-timeline">
-              {detail.data.events.map((event) => (
-                <li key={event.id} className={event.author ? "event-person" : "event-system"}>
-                  <time dateTime={new Date(event.atMs).toISOString()}>{formatDateTime(event.atMs)}</time>
-                  <span className={`event-kind kind-${event.kind}`}>{event.kind.replace("_", " ")}</span>
-                  <span className="event-message">{event.message}</span>
-                  <span className="event-author">{event.author ?? "Faultline"}</span>
-                </li>
-              ))}
-            </ol>
+            <h2 id="events-title">Events, notes and pages</h2>
+            <EventTimeline
+              events={detail.data.events}
+              deliveries={deliveries.data ?? []}
+              deliveriesError={deliveries.error}
+              nowMs={nowMs}
+            />
             <NoteForm incidentId={detail.data.incident.id} nowMs={nowMs} />
           </section>
         </>
