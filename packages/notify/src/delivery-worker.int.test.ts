@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import {
+  claimDelivery,
   completeDelivery,
   type IncidentRecord,
   listIncidentDeliveries,
@@ -428,6 +429,32 @@ describeEachDatabase("delivery worker against local receivers", ({ handle, db })
     await second.runOnce();
     expect(target.requests).toHaveLength(3);
     expect((await deliveries("inc-s3"))[0]?.status).toBe("delivered");
+  });
+
+  it("lets no more than the limit through when claims for one destination run concurrently", async () => {
+    const target = await receiver();
+    await destination("contended", "webhook", { url: target.url }, {}, 2);
+    for (const id of ["inc-c1", "inc-c2", "inc-c3", "inc-c4", "inc-c5"]) {
+      await saveIncident(handle(), incident(id));
+    }
+    await worker().runOnce();
+    await handle().query(
+      `UPDATE notification_deliveries SET status = 'pending', next_attempt_at = to_timestamp($1::float8 / 1000),
+         last_attempt_at = NULL, attempts = 0 WHERE destination_id = 'contended'`,
+      [now - 1_000],
+    );
+    const pending = await handle().query<{ id: string | number }>(
+      "SELECT id FROM notification_deliveries WHERE destination_id = 'contended'",
+    );
+    expect(pending).toHaveLength(5);
+    // On PostgreSQL these run on separate pooled connections at once; each counts, then claims.
+    const outcomes = await Promise.all(
+      pending.map((row, index) =>
+        claimDelivery(handle(), { id: Number(row.id), owner: `w${index}`, nowMs: now, leaseMs: 10_000 }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === "claimed")).toHaveLength(2);
+    expect(outcomes.filter((outcome) => outcome.status === "rate_limited")).toHaveLength(3);
   });
 
   it("sends a signed test message on request, through the same transport, and reports the receiver's answer", async () => {
