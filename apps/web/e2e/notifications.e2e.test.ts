@@ -191,6 +191,16 @@ describe.skipIf(browserMissing)("notifications in headless Chromium", () => {
     expect(await muteRow.locator(".badge").first().textContent()).toBe("active");
     expect(await muteRow.textContent()).toContain("by e2e-oncall");
 
+    // Keyboard: an opened form has the focus, and Escape closes it.
+    await page.getByRole("button", { name: "Add maintenance window" }).click();
+    const focused = await page.evaluate(() =>
+      document.activeElement?.closest("form")?.getAttribute("aria-label"),
+    );
+    expect(focused).toBe("New maintenance window");
+    await page.keyboard.press("Escape");
+    await page.getByRole("form", { name: "New maintenance window" }).waitFor({ state: "detached" });
+    expect(new URL(page.url()).searchParams.get("edit")).toBeNull();
+
     await page.getByRole("button", { name: "Send a test message to E2E hook" }).click();
     await hookRow.getByText(/Delivered \(HTTP 200\) in/).waitFor({ timeout: 15_000 });
     expect(receiver.requests).toHaveLength(1);

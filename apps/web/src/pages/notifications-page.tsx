@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, type ReactNode, useState } from "react";
+import { type FormEvent, type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import { QueryState } from "../components/query-state.tsx";
 import "../components/notifications.css";
@@ -75,6 +75,28 @@ export function NotificationsPage() {
       </QueryState>
     </div>
   );
+}
+
+/**
+ * A form that opens under its table takes the focus (its first field that can be edited), and Escape
+ * closes it, so keyboard users need not tab through the table to reach it.
+ */
+function useEditorForm(onCancel: () => void) {
+  const ref = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    const first = ref.current?.querySelector<HTMLElement>(
+      "input:not([readonly]):not([type=hidden]), select, textarea",
+    );
+    first?.focus();
+    ref.current?.scrollIntoView?.({ block: "nearest" });
+  }, []);
+  const onKeyDown = (event: KeyboardEvent<HTMLFormElement>) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      onCancel();
+    }
+  };
+  return { ref, onKeyDown };
 }
 
 function useInvalidateConfig() {
@@ -300,6 +322,7 @@ function SendTestButton(props: { destination: Destination }) {
 }
 
 function DestinationForm(props: { destination: Destination | null; onDone: () => void }) {
+  const editor = useEditorForm(props.onDone);
   const trpc = useTRPC();
   const invalidate = useInvalidateConfig();
   const existing = props.destination;
@@ -374,8 +397,10 @@ function DestinationForm(props: { destination: Destination | null; onDone: () =>
   );
   return (
     <form
+      ref={editor.ref}
       className="settings-form"
       onSubmit={submit}
+      onKeyDown={editor.onKeyDown}
       aria-label={existing ? `Edit destination ${existing.name}` : "New destination"}
     >
       <h3>{existing ? `Edit ${existing.name}` : "New destination"}</h3>
@@ -610,6 +635,7 @@ function CheckboxGroup<T extends string>(props: {
 }
 
 function RuleForm(props: { rule: Rule | null; destinations: Destination[]; onDone: () => void }) {
+  const editor = useEditorForm(props.onDone);
   const trpc = useTRPC();
   const invalidate = useInvalidateConfig();
   const existing = props.rule;
@@ -652,8 +678,10 @@ function RuleForm(props: { rule: Rule | null; destinations: Destination[]; onDon
   };
   return (
     <form
+      ref={editor.ref}
       className="settings-form"
       onSubmit={submit}
+      onKeyDown={editor.onKeyDown}
       aria-label={existing ? `Edit rule ${existing.id}` : "New rule"}
     >
       <h3>{existing ? `Edit rule ${existing.id}` : "New rule"}</h3>
@@ -848,6 +876,7 @@ function fromLocalInput(value: string): string {
 }
 
 function MuteForm(props: { mute: Mute | null; onDone: () => void }) {
+  const editor = useEditorForm(props.onDone);
   const trpc = useTRPC();
   const invalidate = useInvalidateConfig();
   const existing = props.mute;
@@ -879,8 +908,10 @@ function MuteForm(props: { mute: Mute | null; onDone: () => void }) {
   };
   return (
     <form
+      ref={editor.ref}
       className="settings-form"
       onSubmit={submit}
+      onKeyDown={editor.onKeyDown}
       aria-label={existing ? `Edit maintenance window ${existing.id}` : "New maintenance window"}
     >
       <h3>{existing ? `Edit window ${existing.id}` : "New maintenance window"}</h3>
