@@ -161,6 +161,7 @@ describe.skipIf(browserMissing)("notifications in headless Chromium", () => {
     await destinationForm.getByLabel("Name", { exact: true }).fill("E2E hook");
     await destinationForm.getByLabel("URL", { exact: true }).fill(receiver.url);
     await destinationForm.getByLabel(/Signing secret variable/).fill(secretEnv);
+    await destinationForm.screenshot({ path: `${screenshots}/notifications-destination-form.png` });
     await destinationForm.getByRole("button", { name: "Save destination" }).click();
     const hookRow = destinations.locator("tbody tr", { hasText: "E2E hook" });
     await hookRow.waitFor();

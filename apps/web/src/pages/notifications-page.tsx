@@ -488,7 +488,7 @@ function DestinationForm(props: { destination: Destination | null; onDone: () =>
           {apiErrorText(save.error)}
         </p>
       )}
-      <div className="dialog-actions">
+      <div className="form-actions">
         <button type="button" onClick={props.onDone}>
           Cancel
         </button>
@@ -761,7 +761,7 @@ function RuleForm(props: { rule: Rule | null; destinations: Destination[]; onDon
           {apiErrorText(save.error)}
         </p>
       )}
-      <div className="dialog-actions">
+      <div className="form-actions">
         <button type="button" onClick={props.onDone}>
           Cancel
         </button>
@@ -978,7 +978,7 @@ function MuteForm(props: { mute: Mute | null; onDone: () => void }) {
           {apiErrorText(save.error)}
         </p>
       )}
-      <div className="dialog-actions">
+      <div className="form-actions">
         <button type="button" onClick={props.onDone}>
           Cancel
         </button>
