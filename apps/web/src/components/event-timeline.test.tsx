@@ -95,4 +95,23 @@ describe("EventTimeline", () => {
     expect(item.textContent).not.toContain("Last error");
     expect(screen.getByRole("alert").textContent).toContain("network down");
   });
+
+  it("calls a page not yet attempted queued, and one that failed an attempt retrying", () => {
+    const waiting = { status: "pending" as const, deliveredAtMs: null, lastStatusCode: null };
+    render(
+      <EventTimeline
+        events={[]}
+        deliveries={[
+          delivery({ ...waiting, id: 1, attempts: 0, nextAttemptAtMs: t0 + 90_000 }),
+          delivery({ ...waiting, id: 2, attempts: 1, nextAttemptAtMs: t0 + 40_000, lastError: "timed out" }),
+        ]}
+        deliveriesError={null}
+        nowMs={t0 + 60_000}
+      />,
+    );
+    const [queued, retrying] = screen.getAllByRole("listitem").map((item) => item.textContent ?? "");
+    expect(queued).toMatch(/queued0 attempts · next try at/);
+    expect(retrying).toMatch(/retrying1 attempt · next try now/);
+    expect(retrying).toContain("Last error: timed out");
+  });
 });

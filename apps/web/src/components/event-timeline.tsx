@@ -13,13 +13,20 @@ const eventLabels: Record<Delivery["eventKind"], string> = {
   reopened: "Reopened",
   acknowledged: "Acknowledged",
 };
-const statusLabels: Record<Delivery["status"], string> = {
-  pending: "retrying",
+const statusLabels: Record<Exclude<Delivery["status"], "pending">, string> = {
   sending: "sending",
   delivered: "delivered",
   failed: "failed",
   suppressed: "suppressed",
 };
+
+/** Pending is "queued" until the first attempt (routed, or waiting for the rate limit), then "retrying". */
+const statusLabel = (delivery: Delivery) =>
+  delivery.status === "pending"
+    ? delivery.attempts === 0
+      ? "queued"
+      : "retrying"
+    : statusLabels[delivery.status];
 
 /** When a page shows on the timeline: when it was delivered, else when it was routed. */
 const deliveryTime = (delivery: Delivery) => delivery.deliveredAtMs ?? delivery.createdAtMs;
@@ -81,13 +88,12 @@ function DeliveryEntry(props: { delivery: Delivery; nowMs: number }) {
             {eventLabels[delivery.eventKind]} → <strong>{delivery.destinationName}</strong>{" "}
             <span className="muted">({delivery.destinationKind})</span>
           </span>
-          <span className={`badge delivery-${delivery.status}`}>{statusLabels[delivery.status]}</span>
+          <span className={`badge delivery-${delivery.status}`}>{statusLabel(delivery)}</span>
           <span className="delivery-detail">
             {delivery.status === "suppressed" ? "not sent" : attempts}
             {delivery.lastStatusCode !== null && ` · last HTTP ${delivery.lastStatusCode}`}
             {delivery.nextAttemptAtMs !== null &&
               delivery.status === "pending" &&
-              delivery.attempts > 0 &&
               ` · next try ${delivery.nextAttemptAtMs > props.nowMs ? `at ${formatDateTime(delivery.nextAttemptAtMs)}` : "now"}`}
             {delivery.status === "delivered" &&
               delivery.deliveredAtMs !== null &&
