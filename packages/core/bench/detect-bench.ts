@@ -3,8 +3,8 @@
  * DetectionRunner takes: `observeBatch()` of each committed ingest batch of the bucket, then `advance()`.
  * 500 services × 20 operations (server spans), Poisson volumes of 5–200 spans per bucket, ~1% errors,
  * latency sketches of a few dozen bins in both the forms aggregation hands over (the `SketchBins`
- * object for storage and the numeric `LatencyIndexBins`), call edges between services (each calls three
- * others). Each bucket's data arrives in `--batches` commits (default 2: exporters flush about every
+ * object for storage and the numeric `LatencyIndexBins`), user-register sketches of a few dozen
+ * registers, call edges between services (each calls three others). Each bucket's data arrives in `--batches` commits (default 2: exporters flush about every
  * 5 s), every series in each. A warm-up is fed first (its buckets close as they go): by default just over
  * the 30-minute baseline window, so every ring, baseline and the recent graph are full and sliding when
  * measuring starts.
@@ -101,6 +101,15 @@ const pooledSketch = (volume: number, medianMs: number): PooledSketch => {
 };
 const sketchPool: PooledSketch[][] = specs.map((spec) =>
   Array.from({ length: 4 }, () => pooledSketch(spec.volume, spec.medianMs)),
+);
+/** HyperLogLog registers of the spans' users as aggregation hands them over: a few dozen per series. */
+const registerPool: SketchBins[][] = specs.map((spec) =>
+  Array.from({ length: 4 }, () => {
+    const registers = emptySketchBins();
+    for (let user = 0; user < Math.min(60, spec.volume); user += 1)
+      registers[`r${random.int(4096)}`] = 1 + random.int(6);
+    return registers;
+  }),
 );
 const calls = Array.from({ length: services * 3 }, (_, index) => ({
   source: `svc-${Math.floor(index / 3)}`,
@@ -204,7 +213,7 @@ function bucketAt(bucket: number): CommittedBatch[] {
         errors: Math.min(spans, poisson(spans * errorRate)),
         durationSumMs: spans * spec.medianMs,
         latencyBins: sketch?.object ?? emptySketchBins(),
-        userRegisters: emptySketchBins(),
+        userRegisters: registerPool[index]?.[random.int(4)] ?? emptySketchBins(),
       };
       if (!objectsOnly && sketch) delta.latencyIndexBins = sketch.numeric;
       batch.seriesBuckets.push(delta);

@@ -15,6 +15,7 @@ import type {
 } from "./detection-types.ts";
 import { type IncidentEvidence, rankSuspects } from "./rank-suspects.ts";
 import { SignalColumns } from "./signal-columns.ts";
+import { SignalHistory } from "./signal-history.ts";
 
 const sep = "\u001f";
 /** Open incidents whose onsets lie this close together merge when an alarm connects them, ms. */
@@ -100,12 +101,8 @@ type AlarmState = {
   normalStreak: number;
 };
 
-/** Per-signal history in fixed rings (typed arrays: 10 000 signals × 30 minutes stay small). */
+/** Per-signal detector state; its counts per recent bucket are in the engine's {@link SignalHistory}. */
 class SignalState {
-  readonly spans: Float64Array;
-  readonly errors: Float64Array;
-  /** 1 when the slot counts in the baseline (normal, filled); anomalous buckets are left out. */
-  readonly inBaseline: Uint8Array;
   baselineSpans = 0;
   baselineErrors = 0;
   baselineSlots = 0;
@@ -123,25 +120,21 @@ class SignalState {
   lowOnsetMs: number | null = null;
   slowStreak = 0;
   slowStartMs: number | null = null;
-  baseP95: number | null = null;
+  /** Slow average of normal buckets' p95, ms; NaN until one is known (a number field updates in place). */
+  baseP95 = Number.NaN;
   alarm: AlarmState | null = null;
   /** Whether a closed bucket held data for it: only then is it judged (every bucket from then on). */
   registered = false;
 
   constructor(
-    /** Its number: its place in every open bucket's {@link SignalColumns}. */
+    /** Its number: its place in every open bucket's {@link SignalColumns} and in the history. */
     readonly index: number,
     readonly key: string,
     readonly environment: string,
     readonly service: string,
     readonly operation: string,
     readonly kind: string,
-    capacity: number,
-  ) {
-    this.spans = new Float64Array(capacity);
-    this.errors = new Float64Array(capacity);
-    this.inBaseline = new Uint8Array(capacity);
-  }
+  ) {}
 }
 
 interface IncidentState extends IncidentSnapshot {
@@ -201,6 +194,8 @@ export class DetectionEngine {
   private readonly removed = new Set<string>();
   /** Every signal (judged or not yet) by its number. */
   private readonly signalsByIndex: SignalState[] = [];
+  /** Every signal's counts over the ring of recent closed buckets. */
+  private readonly history: SignalHistory;
   /** Ingest's series key → the service, signal and version ring its data goes to (see observeBatch). */
   private readonly seriesTargets = new Map<string, SeriesTarget>();
   private readonly freeOpenBuckets: OpenBucket[] = [];
@@ -209,6 +204,7 @@ export class DetectionEngine {
     this.config = { ...defaultDetectionConfig, ...config };
     this.capacity = this.config.baselineBuckets + 1;
     this.slotStamps = new Float64Array(this.capacity).fill(Number.NaN);
+    this.history = new SignalHistory(this.capacity);
   }
 
   /** The end of the last closed bucket (event time), or -Infinity before the first. */
@@ -246,6 +242,7 @@ export class DetectionEngine {
         observation.spans,
         observation.errors,
         observation.latencyIndexBins ?? observation.latencyBins,
+        observation.latencyIndexBins !== undefined,
         observation.userRegisters,
       );
     }
@@ -282,6 +279,7 @@ export class DetectionEngine {
         delta.spans,
         delta.errors,
         delta.latencyIndexBins ?? delta.latencyBins,
+        delta.latencyIndexBins !== undefined,
         delta.userRegisters,
         delta.seriesKey,
       );
@@ -302,6 +300,8 @@ export class DetectionEngine {
     spans: number,
     errors: number,
     latency: LatencyIndexBins | SketchBins,
+    /** Whether `latency` is the numeric form (known from where it came, without reading it). */
+    numeric: boolean,
     userRegisters: SketchBins,
     seriesKey?: string,
   ): void {
@@ -310,11 +310,12 @@ export class DetectionEngine {
     const signal = state.index;
     const columns = bucket.signals;
     if (signal >= columns.capacity) columns.grow(Math.max(columns.capacity * 2, this.signalsByIndex.length));
-    columns.add(signal, spans, errors, latency);
+    columns.add(signal, spans, errors, latency, numeric);
     // The latency detector will want this bucket's p95: sketch objects are read now, while they are in
     // cache (another observation of the same signal and bucket, e.g. a second version, takes it again).
     columns.readObjectsEarly(signal, this.config.minLatencySpans);
-    if (!isEmpty(userRegisters)) columns.addUserRegisters(signal, userRegisters);
+    // Kept by reference, empty or not: testing a dictionary-mode sketch for keys costs more than keeping it.
+    columns.addUserRegisters(signal, userRegisters);
     const versionKey = version ?? "";
     let ring = known?.ring ?? service.rings.get(versionKey);
     if (!ring) {
@@ -439,10 +440,10 @@ export class DetectionEngine {
         serviceName,
         operation,
         spanKind,
-        this.capacity,
       );
       byKind.set(spanKind, state);
       this.signalsByIndex.push(state);
+      this.history.ensure(this.signalsByIndex.length);
     }
     return state;
   }
@@ -564,14 +565,14 @@ export class DetectionEngine {
     const has = columns.has(index);
     const spans = has ? (columns.spans[index] ?? 0) : 0;
     const errors = has ? (columns.errors[index] ?? 0) : 0;
-    const p95Of = () => (has ? columns.p95Of(index) : null);
     // Slide the baseline window: the slot about to be overwritten leaves it.
-    const slot = this.slotOf(start);
-    if (state.inBaseline[slot]) {
-      state.baselineSpans -= state.spans[slot] ?? 0;
-      state.baselineErrors -= state.errors[slot] ?? 0;
+    const history = this.history;
+    const cell = history.cell(this.slotOf(start), index);
+    if (history.inBaseline[cell]) {
+      state.baselineSpans -= history.spans[cell] ?? 0;
+      state.baselineErrors -= history.errors[cell] ?? 0;
       state.baselineSlots -= 1;
-      state.inBaseline[slot] = 0;
+      history.inBaseline[cell] = 0;
     }
     const warm =
       start - state.firstSeenMs >= config.warmupMs && state.baselineSpans >= config.minBaselineSpans;
@@ -595,7 +596,8 @@ export class DetectionEngine {
               // At low rates a bucket that is merely on the quiet side of Poisson noise is normal too.
               (this.meanRate(state) < config.minDropBaselineSpans &&
                 poissonLowerTail(spans, this.meanRate(state)) > 0.01)
-            : (p95Of() ?? 0) < 1.5 * (state.baseP95 ?? 0) || p95Of() === null;
+            : (columns.p95Of(index) ?? 0) < 1.5 * (Number.isNaN(state.baseP95) ? 0 : state.baseP95) ||
+              columns.p95Of(index) === null;
       state.alarm.normalStreak = normal ? state.alarm.normalStreak + 1 : 0;
       anomalous = !normal;
       if (state.alarm.normalStreak >= config.recoveryBuckets) {
@@ -618,8 +620,8 @@ export class DetectionEngine {
       }
       if (state.cusum >= config.cusumThreshold && state.runErrors >= config.minAlarmErrors) {
         // The current bucket is not in the ring yet; record it first so the onset search sees it.
-        state.spans[slot] = spans;
-        state.errors[slot] = errors;
+        history.spans[cell] = spans;
+        history.errors[cell] = errors;
         alarm = { signal: "error_rate", onsetMs: this.onsetOf(state, start, p0, p1) };
       }
       // Throughput: a collapse of the span rate against the trailing mean.
@@ -663,8 +665,11 @@ export class DetectionEngine {
         }
       }
       // Latency: p95 far above its usual level (read from the sketches only where it is judged).
-      const p95 = !alarm && state.baseP95 !== null && spans >= config.minLatencySpans ? p95Of() : null;
-      if (p95 !== null && state.baseP95 !== null) {
+      const p95 =
+        !alarm && !Number.isNaN(state.baseP95) && spans >= config.minLatencySpans
+          ? columns.p95Of(index)
+          : null;
+      if (p95 !== null && !Number.isNaN(state.baseP95)) {
         if (p95 > Math.max(config.latencyFactor * state.baseP95, state.baseP95 + config.latencyMinLiftMs)) {
           state.slowStartMs ??= start;
           state.slowStreak += 1;
@@ -678,17 +683,17 @@ export class DetectionEngine {
       }
     }
     // Record the bucket; normal ones join the baseline.
-    state.spans[slot] = spans;
-    state.errors[slot] = errors;
+    history.spans[cell] = spans;
+    history.errors[cell] = errors;
     state.lastBucketMs = start;
     if (!anomalous && !state.alarm && !alarm) {
-      state.inBaseline[slot] = 1;
+      history.inBaseline[cell] = 1;
       state.baselineSpans += spans;
       state.baselineErrors += errors;
       state.baselineSlots += 1;
-      const p95 = spans >= this.config.minLatencySpans ? p95Of() : null;
+      const p95 = spans >= this.config.minLatencySpans ? columns.p95Of(index) : null;
       if (p95 !== null) {
-        state.baseP95 = state.baseP95 === null ? p95 : 0.95 * state.baseP95 + 0.05 * p95;
+        state.baseP95 = Number.isNaN(state.baseP95) ? p95 : 0.95 * state.baseP95 + 0.05 * p95;
       }
     }
     return alarm;
@@ -713,10 +718,11 @@ export class DetectionEngine {
     let best = Number.NEGATIVE_INFINITY;
     let onset = alarmStart;
     let quiet = 0;
+    const history = this.history;
     for (let t = alarmStart; t >= earliest; t -= stepMs) {
-      const slot = this.slotOf(t);
-      const spans = state.spans[slot] ?? 0;
-      const errors = state.errors[slot] ?? 0;
+      const cell = history.cell(this.slotOf(t), state.index);
+      const spans = history.spans[cell] ?? 0;
+      const errors = history.errors[cell] ?? 0;
       // As many normal buckets in a row as recovery needs end the search: a failure would have counted
       // as recovered there, so it did not start before them. On a low-volume series a stray error or two
       // keeps the run open for many minutes (each quiet bucket takes back a tenth of a nat), and the
@@ -731,9 +737,9 @@ export class DetectionEngine {
       }
     }
     while (onset < alarmStart) {
-      const slot = this.slotOf(onset);
-      const expected = (state.spans[slot] ?? 0) * p0;
-      if (poissonUpperTail(state.errors[slot] ?? 0, expected) < 0.01) break;
+      const cell = history.cell(this.slotOf(onset), state.index);
+      const expected = (history.spans[cell] ?? 0) * p0;
+      if (poissonUpperTail(history.errors[cell] ?? 0, expected) < 0.01) break;
       onset += stepMs;
     }
     return onset;
@@ -1143,8 +1149,8 @@ export class DetectionEngine {
       t <= state.lastBucketMs && t < toMs;
       t += this.config.stepMs
     ) {
-      const slot = this.slotOf(t);
-      excess += (state.errors[slot] ?? 0) - (state.spans[slot] ?? 0) * p0;
+      const cell = this.history.cell(this.slotOf(t), state.index);
+      excess += (this.history.errors[cell] ?? 0) - (this.history.spans[cell] ?? 0) * p0;
     }
     return Math.max(0, excess);
   }
@@ -1302,11 +1308,6 @@ function callsBySourceOf(bucket: EdgeBucket): Map<string, Map<string, number[]>>
   }
   bucket.callsBySource = callsBySource;
   return callsBySource;
-}
-
-function isEmpty(bins: Readonly<SketchBins>): boolean {
-  for (const _ in bins) return false;
-  return true;
 }
 
 /** Records that `from` and `to` were linked by an edge in the bucket starting at `bucketStartMs`. */

@@ -28,8 +28,9 @@ export class SignalColumns {
   spans: Float64Array;
   errors: Float64Array;
   /**
-   * 1 while every latency sketch of the signal came numeric with integral counts: the p95 is then walked
-   * straight from them; else they are read, in arrival order, into a {@link LatencyBinCounts}.
+   * 1 while every latency sketch of the signal came in numeric form: if their counts are integral too,
+   * the p95 is walked straight from them; else they are read, in arrival order, into a
+   * {@link LatencyBinCounts}.
    */
   numericOnly: Uint8Array;
   /** The p95 (ms) once read, {@link unknownP95} before, {@link noP95} when there are no counts. */
@@ -39,9 +40,14 @@ export class SignalColumns {
   lastSketch: Int32Array;
   /** Position of the signal's first sketch not read into its `latency` counts yet, −1: none. */
   unreadSketch: Int32Array;
-  /** Latency sketches in arrival order, and the position of the same signal's next one (−1: last). */
-  readonly sketches: (SketchBins | LatencyIndexBins)[] = [];
+  /**
+   * Latency sketches in arrival order (the first `sketchCount`), and the position of the same signal's
+   * next one (−1: last). Entries are overwritten rather than the arrays emptied, which would give their
+   * storage back and grow it again every bucket.
+   */
+  readonly sketches: (SketchBins | LatencyIndexBins | undefined)[] = [];
   readonly nextSketch: number[] = [];
+  sketchCount = 0;
   /** Numeric latency of signals with sketches in object form, by signal number. */
   readonly latency = new Map<number, LatencyBinCounts>();
   /** Non-empty user-register sketches and the signal each belongs to, in arrival order. */
@@ -74,20 +80,33 @@ export class SignalColumns {
     this.unreadSketch = grown(this.unreadSketch, new Int32Array(capacity).fill(-1));
   }
 
-  /** Whether signal `signal` has data in this bucket. */
+  /** Whether signal `signal` has data in this bucket (any signal number; beyond the capacity: no). */
   has(signal: number): boolean {
-    return this.firstSketch[signal] !== -1;
+    return (this.firstSketch[signal] ?? -1) !== -1;
   }
 
   /**
-   * Adds one observation of `signal` (whose number is below {@link capacity}). Returns whether this is
-   * the signal's first data in the bucket.
+   * Adds one observation of `signal` (whose number is below {@link capacity}); `numeric` says whether
+   * `latency` is a {@link LatencyIndexBins} (the caller knows without reading the sketch, which is
+   * left for when a detector wants the p95). Returns whether this is the signal's first data here.
    */
-  add(signal: number, spans: number, errors: number, latency: SketchBins | LatencyIndexBins): boolean {
+  add(
+    signal: number,
+    spans: number,
+    errors: number,
+    latency: SketchBins | LatencyIndexBins,
+    numeric: boolean,
+  ): boolean {
     const first = this.firstSketch[signal] === -1;
-    const position = this.sketches.length;
-    this.sketches.push(latency);
-    this.nextSketch.push(-1);
+    const position = this.sketchCount;
+    this.sketchCount += 1;
+    if (position < this.sketches.length) {
+      this.sketches[position] = latency;
+      this.nextSketch[position] = -1;
+    } else {
+      this.sketches.push(latency);
+      this.nextSketch.push(-1);
+    }
     if (first) {
       if (this.count === this.touched.length)
         this.touched = grown(this.touched, new Int32Array(this.count * 2));
@@ -106,13 +125,13 @@ export class SignalColumns {
     }
     this.lastSketch[signal] = position;
     this.p95[signal] = unknownP95;
-    if (!(latency instanceof LatencyIndexBins && latency.integral)) this.numericOnly[signal] = 0;
+    if (!numeric) this.numericOnly[signal] = 0;
     return first;
   }
 
   /** The p95 latency (ms) of everything `signal` holds in this bucket; null without data or counts. */
   p95Of(signal: number): number | null {
-    if (this.firstSketch[signal] === -1 || this.spans[signal] === 0) return null;
+    if (!this.has(signal) || this.spans[signal] === 0) return null;
     let p95 = this.p95[signal] ?? unknownP95;
     if (p95 === unknownP95) {
       p95 = this.readP95(signal) ?? noP95;
@@ -126,17 +145,25 @@ export class SignalColumns {
    * part, best done while they are in cache); numeric bins wait for the bucket to close.
    */
   readObjectsEarly(signal: number, minSpans: number): void {
+    // (A numeric sketch with fractional counts is found only when the p95 is read: the same p95, later.)
     if (this.numericOnly[signal] === 0 && (this.spans[signal] ?? 0) >= minSpans)
       this.p95[signal] = this.readP95(signal) ?? noP95;
   }
 
   private readP95(signal: number): number | null {
     if (this.numericOnly[signal] === 1) {
-      for (let at = this.firstSketch[signal] ?? -1; at !== -1; at = this.nextSketch[at] ?? -1)
-        numericSources.push(this.sketches[at] as LatencyIndexBins);
-      const index = quantileIndexOfIndexBins(numericSources, 0.95);
+      let integral = true;
+      for (let at = this.firstSketch[signal] ?? -1; at !== -1; at = this.nextSketch[at] ?? -1) {
+        const bins = this.sketches[at] as LatencyIndexBins;
+        if (!bins.integral) integral = false;
+        numericSources.push(bins);
+      }
+      const index = integral ? quantileIndexOfIndexBins(numericSources, 0.95) : undefined;
       while (numericSources.length > 0) numericSources.pop();
-      return index === null ? null : Number.isNaN(index) ? 0 : latencyIndexValueOf(index);
+      if (index !== undefined)
+        return index === null ? null : Number.isNaN(index) ? 0 : latencyIndexValueOf(index);
+      // Fractional counts (never from aggregation): sum them exactly as the object form would.
+      this.numericOnly[signal] = 0;
     }
     let latency = this.latency.get(signal);
     if (!latency) {
@@ -167,8 +194,9 @@ export class SignalColumns {
       this.unreadSketch[signal] = -1;
     }
     this.count = 0;
-    this.sketches.length = 0;
-    this.nextSketch.length = 0;
+    // Let go of the sketches (the caller's), keeping the slots.
+    this.sketches.fill(undefined, 0, this.sketchCount);
+    this.sketchCount = 0;
     for (const latency of this.latency.values()) {
       latency.clear();
       freeLatencyCounts.push(latency);
