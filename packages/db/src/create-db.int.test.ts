@@ -32,6 +32,7 @@ describeEachDatabase("createDb", ({ handle }) => {
       "rollup_pending",
       "series",
       "series_buckets",
+      "service_buckets",
       "service_instance_versions",
       "services",
     ]);

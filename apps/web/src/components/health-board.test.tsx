@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
-import { MemoryRouter } from "react-router";
+import { MemoryRouter, Route, Routes, useLocation } from "react-router";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Outputs } from "../trpc.ts";
 import { HealthBoard } from "./health-board.tsx";
@@ -19,7 +19,7 @@ function boardOf(count: number): Board {
       requestsPerSecond: index,
       errorRate: index === 7 ? 0.5 : index % 10 === 0 ? null : index / 10_000,
       p95Ms: 1000 - index,
-      sparkline: [{ t: fromMs, errorRate: 0, requests: 1 }],
+      sparkline: [{ t: fromMs, errorRate: 0 }],
     })),
     destinations: [],
     changes: [
@@ -31,6 +31,12 @@ function boardOf(count: number): Board {
 // Plain selectors: role queries over 500 rows take jsdom tens of seconds.
 const rowNames = () =>
   [...document.querySelectorAll("table.board tbody th")].map((cell) => cell.textContent ?? "");
+
+/** Where the router is, as text (stands in for the service page). */
+function Where() {
+  const location = useLocation();
+  return <output>{`${location.pathname}${location.search}`}</output>;
+}
 
 describe("HealthBoard", () => {
   afterEach(cleanup);
@@ -80,5 +86,21 @@ describe("HealthBoard", () => {
       </MemoryRouter>,
     );
     expect(screen.getByText("No telemetry in this range yet.")).toBeTruthy();
+  });
+
+  it("opens a service inside the app on a plain click, and leaves modified clicks to the browser", () => {
+    render(
+      <MemoryRouter initialEntries={["/"]}>
+        <Routes>
+          <Route path="/" element={<HealthBoard board={boardOf(10)} range="6h" />} />
+          <Route path="/services/:service" element={<Where />} />
+        </Routes>
+      </MemoryRouter>,
+    );
+    // A ctrl-click (new tab) is not taken over: the board stays.
+    fireEvent.click(screen.getByRole("link", { name: "svc-003" }), { ctrlKey: true });
+    expect(rowNames()).toHaveLength(10);
+    fireEvent.click(screen.getByRole("link", { name: "svc-003" }));
+    expect(screen.getByRole("status").textContent).toBe("/services/svc-003?range=6h");
   });
 });

@@ -1,10 +1,12 @@
-import { useMemo, useState } from "react";
-import { Link } from "react-router";
+import { type MouseEvent, memo, useCallback, useMemo, useState } from "react";
+import { useNavigate } from "react-router";
 import { formatMs, formatPercent, formatRate } from "../format.ts";
 import type { Outputs } from "../trpc.ts";
 import { Sparkline } from "./sparkline.tsx";
 
 type Board = Outputs["services"]["board"];
+type ServiceRow = Board["services"][number];
+type Marker = { t: number; label: string };
 type SortKey = "service" | "requestsPerSecond" | "errorRate" | "p95Ms";
 
 const columns: { key: SortKey; label: string }[] = [
@@ -13,6 +15,68 @@ const columns: { key: SortKey; label: string }[] = [
   { key: "errorRate", label: "Errors" },
   { key: "p95Ms", label: "p95" },
 ];
+
+// One collator for every comparison: String#localeCompare builds one per call (thousands per sort).
+const compareNames = new Intl.Collator("en").compare;
+const noMarkers: readonly Marker[] = [];
+
+/**
+ * Follows a click on a service link inside the app (no reload), like a router <Link> but one handler
+ * shared by every row: a <Link> per row costs a handful of hooks each on a board of hundreds of
+ * services. Modified clicks (new tab, new window) and other buttons keep the browser's behaviour.
+ */
+function useInAppLinks() {
+  const navigate = useNavigate();
+  return useCallback(
+    (event: MouseEvent<HTMLAnchorElement>) => {
+      if (event.defaultPrevented || event.button !== 0) return;
+      if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      const href = event.currentTarget.getAttribute("href");
+      if (!href) return;
+      event.preventDefault();
+      navigate(href);
+    },
+    [navigate],
+  );
+}
+
+/** One service's row; memoised so a re-sort or a filter keystroke moves rows instead of redrawing them. */
+const BoardRow = memo(function BoardRow(props: {
+  row: ServiceRow;
+  range: string;
+  fromMs: number;
+  toMs: number;
+  markers: readonly Marker[];
+  onLinkClick: (event: MouseEvent<HTMLAnchorElement>) => void;
+}) {
+  const { row } = props;
+  return (
+    <tr className={(row.errorRate ?? 0) >= 0.05 ? "row-bad" : ""}>
+      <th scope="row">
+        <a
+          href={`/services/${encodeURIComponent(row.service)}?range=${props.range}`}
+          onClick={props.onLinkClick}
+        >
+          {row.service}
+        </a>
+      </th>
+      <td className="num">{formatRate(row.requestsPerSecond)}</td>
+      <td className="num">{formatPercent(row.errorRate)}</td>
+      <td className="num">{formatMs(row.p95Ms)}</td>
+      <td>
+        <Sparkline
+          points={row.sparkline.map((point) => ({ t: point.t, v: point.errorRate }))}
+          fromMs={props.fromMs}
+          toMs={props.toMs}
+          markers={props.markers}
+          label={`${row.service} error rate, ${formatPercent(row.errorRate)} overall`}
+          width={240}
+          max={0.05}
+        />
+      </td>
+    </tr>
+  );
+});
 
 /**
  * Every service's request rate, error rate and p95 with an error-rate sparkline and change markers;
@@ -25,8 +89,9 @@ export function HealthBoard(props: { board: Board; range: string }) {
     key: "errorRate",
     descending: true,
   });
+  const followLink = useInAppLinks();
   const changesByService = useMemo(() => {
-    const map = new Map<string, { t: number; label: string }[]>();
+    const map = new Map<string, Marker[]>();
     for (const change of board.changes) {
       const list = map.get(change.service) ?? [];
       list.push({
@@ -44,10 +109,10 @@ export function HealthBoard(props: { board: Board; range: string }) {
       : board.services;
     const direction = sort.descending ? -1 : 1;
     return [...kept].sort((a, b) => {
-      if (sort.key === "service") return direction * a.service.localeCompare(b.service);
+      if (sort.key === "service") return direction * compareNames(a.service, b.service);
       const left = a[sort.key] ?? -1;
       const right = b[sort.key] ?? -1;
-      return direction * (left - right) || a.service.localeCompare(b.service);
+      return direction * (left - right) || compareNames(a.service, b.service);
     });
   }, [board.services, filter, sort]);
   const toggle = (key: SortKey) =>
@@ -69,7 +134,15 @@ export function HealthBoard(props: { board: Board; range: string }) {
           />
         </label>
       </div>
-      <table className="board">
+      <table className="board board-services">
+        {/* Fixed column widths: the browser lays out hundreds of rows without measuring each first. */}
+        <colgroup>
+          <col />
+          <col className="board-number-column" />
+          <col className="board-number-column" />
+          <col className="board-number-column" />
+          <col className="board-sparkline-column" />
+        </colgroup>
         <thead>
           <tr>
             {columns.map((column) => (
@@ -99,27 +172,15 @@ export function HealthBoard(props: { board: Board; range: string }) {
             </tr>
           )}
           {rows.map((row) => (
-            <tr key={row.service} className={(row.errorRate ?? 0) >= 0.05 ? "row-bad" : ""}>
-              <th scope="row">
-                <Link to={`/services/${encodeURIComponent(row.service)}?range=${props.range}`}>
-                  {row.service}
-                </Link>
-              </th>
-              <td className="num">{formatRate(row.requestsPerSecond)}</td>
-              <td className="num">{formatPercent(row.errorRate)}</td>
-              <td className="num">{formatMs(row.p95Ms)}</td>
-              <td>
-                <Sparkline
-                  points={row.sparkline.map((point) => ({ t: point.t, v: point.errorRate }))}
-                  fromMs={board.fromMs}
-                  toMs={board.toMs}
-                  markers={changesByService.get(row.service) ?? []}
-                  label={`${row.service} error rate, ${formatPercent(row.errorRate)} overall`}
-                  width={240}
-                  max={0.05}
-                />
-              </td>
-            </tr>
+            <BoardRow
+              key={row.service}
+              row={row}
+              range={props.range}
+              fromMs={board.fromMs}
+              toMs={board.toMs}
+              markers={changesByService.get(row.service) ?? noMarkers}
+              onLinkClick={followLink}
+            />
           ))}
         </tbody>
       </table>

@@ -1,5 +1,5 @@
 import { latencyBinKeyOf } from "@faultline/core";
-import { type DbHandle, recordChangeEvent, saveIncident } from "@faultline/db";
+import { type DbHandle, rebuildServiceBuckets, recordChangeEvent, saveIncident } from "@faultline/db";
 import { describeEachDatabase } from "@faultline/db/testing";
 import { TRPCError } from "@trpc/server";
 import { expect, it } from "vitest";
@@ -14,8 +14,9 @@ const createCaller = createCallerFactory(appRouter);
 
 /**
  * Entry spans of one service, 120 a minute, stored like ingest and the rollup fold leave them: raw 10 s
- * buckets and their 60 s rollups. A quarter fail from minute 0 when `failing`; the version changes
- * from 1.0.0 to 1.1.0 at minute 0.
+ * buckets and their 60 s and hourly rollups (the services' rollups follow from rebuildServiceBuckets
+ * once all are seeded). A quarter fail from minute 0 when `failing`; the version changes from 1.0.0 to
+ * 1.1.0 at minute 0.
  */
 async function seedTraffic(db: DbHandle, service: string, failing: boolean) {
   for (const [version, from, to] of [
@@ -71,6 +72,7 @@ describeEachDatabase("incidents, services and changes routers", ({ handle: db })
   const seedStory = async () => {
     await seedTraffic(db(), "dm-api", true);
     await seedTraffic(db(), "quiet", false);
+    await rebuildServiceBuckets(db());
     const { id: changeId } = await recordChangeEvent(db().db, {
       environment: "production",
       service: "dm-api",

@@ -3,6 +3,7 @@ import {
   listChangeSummaries,
   readDestinationThroughput,
   readSeriesRange,
+  readServiceLatencyBins,
   readServiceSignals,
   type SignalBucket,
   type SketchBins,
@@ -56,17 +57,15 @@ export const servicesRouter = router({
       const [signals, latency, destinations, changes] = await Promise.all([
         readServiceSignals(ctx.db, { environment, ...window }),
         // p95 over the hours the range touches: merging sketches is per row, and hourly rows are few.
-        readServiceSignals(ctx.db, {
+        readServiceLatencyBins(ctx.db, {
           environment,
           stepSeconds: 3600,
           fromMs: Math.floor(window.fromMs / hourMs) * hourMs,
           toMs: window.toMs,
-          withLatency: true,
         }),
         readDestinationThroughput(ctx.db, { environment, ...window }),
         listChangeSummaries(ctx.db, { environment, ...window, limit: 2000 }),
       ]);
-      const latencyByService = new Map(latency.map((one) => [one.service, one.latencyBins]));
       return {
         environment,
         ...window,
@@ -75,17 +74,13 @@ export const servicesRouter = router({
           const sparkline = service.buckets.map((bucket) => {
             const total = useRequests ? bucket.requests : bucket.spans;
             const failed = useRequests ? bucket.requestErrors : bucket.errors;
-            return {
-              t: bucket.bucketStartMs,
-              errorRate: total > 0 ? round(failed / total, 4) : null,
-              requests: total,
-            };
+            return { t: bucket.bucketStartMs, errorRate: total > 0 ? round(failed / total, 4) : null };
           });
           return {
             service: service.service,
             requestsPerSecond: round(requests / rangeSeconds, 3),
             errorRate: requests > 0 ? round(errors / requests, 5) : null,
-            p95Ms: roundOrNull(p95Of(latencyByService.get(service.service)), 2),
+            p95Ms: roundOrNull(p95Of(latency.get(service.service)), 2),
             sparkline: downsampleLttb(
               sparkline,
               boardSparklinePoints,

@@ -43,6 +43,53 @@ ON CONFLICT (series_id, step_seconds, bucket_start) DO UPDATE SET
   spans = excluded.spans, errors = excluded.errors, duration_sum_ms = excluded.duration_sum_ms,
   latency_bins = excluded.latency_bins, user_registers = excluded.user_registers`;
 
+// Services' rollups take the fold's deltas: counts add, entry latency bins merge in SQL. The fold lock
+// makes it the only writer, and the one transaction keeps them equal to the series rollups.
+const addServiceRollupsSql = `
+INSERT INTO service_buckets AS b (environment, service, step_seconds, bucket_start, requests, request_errors, spans,
+  errors, duration_sum_ms, request_latency_bins)
+SELECT r.environment, r.service, r.step_seconds, ${msToTimestamp("r.t")}, r.requests, r.request_errors, r.spans,
+  r.errors, r.duration_sum_ms, r.request_latency_bins
+FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[],
+  $9::float8[], $10::jsonb[])
+  AS r(environment, service, step_seconds, t, requests, request_errors, spans, errors, duration_sum_ms, request_latency_bins)
+ON CONFLICT (environment, step_seconds, bucket_start, service) DO UPDATE SET
+  requests = b.requests + excluded.requests, request_errors = b.request_errors + excluded.request_errors,
+  spans = b.spans + excluded.spans, errors = b.errors + excluded.errors,
+  duration_sum_ms = b.duration_sum_ms + excluded.duration_sum_ms,
+  request_latency_bins = faultline_sketch_add(b.request_latency_bins, excluded.request_latency_bins)`;
+
+/** Span kinds that are a service's own requests or messages handled (its request rate and errors). */
+export const entrySpanKinds = ["server", "consumer", "browser"] as const;
+const entryKindsSql = `(${entrySpanKinds.map((kind) => `'${kind}'`).join(", ")})`;
+
+// Every service's rollups derived again from the series rollups (the migration that added the table
+// ran the same statement). For seeding rollups directly and for repair.
+const rebuildServiceRollupsSql = `
+INSERT INTO service_buckets (environment, service, step_seconds, bucket_start, requests, request_errors, spans, errors,
+  duration_sum_ms, request_latency_bins)
+SELECT t.environment, t.service, t.step_seconds, t.bucket_start, t.requests, t.request_errors, t.spans, t.errors,
+  t.duration_sum_ms, coalesce(l.bins, '{}'::jsonb)
+FROM (
+  SELECT s.environment, s.service, b.step_seconds, b.bucket_start,
+    sum(CASE WHEN s.span_kind IN ${entryKindsSql} THEN b.spans ELSE 0 END) AS requests,
+    sum(CASE WHEN s.span_kind IN ${entryKindsSql} THEN b.errors ELSE 0 END) AS request_errors,
+    sum(b.spans) AS spans, sum(b.errors) AS errors, sum(b.duration_sum_ms) AS duration_sum_ms
+  FROM series_buckets b JOIN series s ON s.id = b.series_id
+  WHERE b.step_seconds IN (60, 3600)
+  GROUP BY s.environment, s.service, b.step_seconds, b.bucket_start
+) AS t
+LEFT JOIN (
+  SELECT environment, service, step_seconds, bucket_start, jsonb_object_agg(bin, total) AS bins
+  FROM (
+    SELECT s.environment, s.service, b.step_seconds, b.bucket_start, kv.key AS bin, sum(kv.value::numeric) AS total
+    FROM series_buckets b JOIN series s ON s.id = b.series_id, jsonb_each_text(b.latency_bins) AS kv
+    WHERE b.step_seconds IN (60, 3600) AND s.span_kind IN ${entryKindsSql}
+    GROUP BY s.environment, s.service, b.step_seconds, b.bucket_start, kv.key
+  ) AS per_bin
+  GROUP BY environment, service, step_seconds, bucket_start
+) AS l USING (environment, service, step_seconds, bucket_start)`;
+
 // Edges carry no sketches: the whole fold is one statement (delay maxima are idempotent).
 const foldEdgesSql = `
 WITH taken AS (
@@ -70,6 +117,19 @@ ON CONFLICT (environment, kind, source, target, step_seconds, bucket_start) DO U
   delay_sum_ms = g.delay_sum_ms + excluded.delay_sum_ms,
   delay_max_ms = greatest(g.delay_max_ms, excluded.delay_max_ms),
   delay_count = g.delay_count + excluded.delay_count`;
+
+interface ServiceDelta {
+  environment: string;
+  service: string;
+  stepSeconds: number;
+  t: number;
+  requests: number;
+  requestErrors: number;
+  spans: number;
+  errors: number;
+  durationSumMs: number;
+  requestLatencyBins: SketchBins;
+}
 
 interface BucketValues {
   spans: number;
@@ -130,7 +190,7 @@ export interface FoldResult {
 
 /**
  * Folds up to `maxBucketTimes` marked raw bucket times (oldest first; the default, 5 minutes of them,
- * bounds one transaction's memory) into the 60 s and 3600 s rollups,
+ * bounds one transaction's memory) into the 60 s and 3600 s rollups, per series and per service,
  * in one transaction: adds the unfolded part of their raw series and edge rows to the rollup rows,
  * records it as folded, and deletes the marks. Idempotent and crash-safe: a fold that does not commit
  * leaves the marks, and the next one does the same work again. Returns what it did (zeros when
@@ -186,9 +246,87 @@ async function foldInTransaction(query: RawQuery, maxBucketTimes: number): Promi
       list.map((rollup) => JSON.stringify(rollup.values.latencyBins)),
       list.map((rollup) => JSON.stringify(rollup.values.userRegisters)),
     ]);
+    await addServiceRollups(query, taken);
     await query(markSeriesFoldedSql, [times]);
   }
   await query(foldEdgesSql, [times, [...rollupStepsSeconds]]);
   await query(`DELETE FROM rollup_pending WHERE bucket_start IN ${markedTimes}`, [times]);
   return { bucketTimes: times.length, seriesRows: taken.length, rollupRows: list.length };
+}
+
+/** Adds the taken raw rows, summed per service and rollup bucket, to the services' rollups. */
+async function addServiceRollups(query: RawQuery, taken: readonly BucketRowText[]): Promise<void> {
+  const identities = await query<{ id: Numeric; environment: string; service: string; span_kind: string }>(
+    "SELECT id, environment, service, span_kind FROM series WHERE id = ANY($1::bigint[])",
+    [[...new Set(taken.map((row) => Number(row.series_id)))]],
+  );
+  const identityOf = new Map(identities.map((one) => [Number(one.id), one]));
+  const entryKinds: ReadonlySet<string> = new Set(entrySpanKinds);
+  const deltas = new Map<string, ServiceDelta>();
+  for (const row of taken) {
+    const identity = identityOf.get(Number(row.series_id));
+    // A raw row always has its series (written in the same transaction); skip rather than guess.
+    if (!identity) continue;
+    const entry = entryKinds.has(identity.span_kind);
+    const rawMs = Number(row.t);
+    for (const stepSeconds of rollupStepsSeconds) {
+      const stepMs = stepSeconds * 1000;
+      const t = Math.floor(rawMs / stepMs) * stepMs;
+      const key = JSON.stringify([identity.environment, identity.service, stepSeconds, t]);
+      let delta = deltas.get(key);
+      if (!delta) {
+        delta = {
+          environment: identity.environment,
+          service: identity.service,
+          stepSeconds,
+          t,
+          requests: 0,
+          requestErrors: 0,
+          spans: 0,
+          errors: 0,
+          durationSumMs: 0,
+          requestLatencyBins: {},
+        };
+        deltas.set(key, delta);
+      }
+      delta.spans += Number(row.spans);
+      delta.errors += Number(row.errors);
+      delta.durationSumMs += Number(row.duration_sum_ms);
+      if (entry) {
+        delta.requests += Number(row.spans);
+        delta.requestErrors += Number(row.errors);
+        addBinsInto(delta.requestLatencyBins, row.latency_bins);
+      }
+    }
+  }
+  const list = [...deltas.values()];
+  if (list.length === 0) return;
+  await query(addServiceRollupsSql, [
+    list.map((delta) => delta.environment),
+    list.map((delta) => delta.service),
+    list.map((delta) => delta.stepSeconds),
+    list.map((delta) => delta.t),
+    list.map((delta) => delta.requests),
+    list.map((delta) => delta.requestErrors),
+    list.map((delta) => delta.spans),
+    list.map((delta) => delta.errors),
+    list.map((delta) => delta.durationSumMs),
+    list.map((delta) => JSON.stringify(delta.requestLatencyBins)),
+  ]);
+}
+
+/**
+ * Derives every service's 60 s and 3600 s rollups again from the series rollups, replacing what was
+ * there (under the fold lock, in one transaction). For data written straight into the series rollups
+ * (seeding, imports) and for repair; the fold keeps them current otherwise. Returns the rows written.
+ */
+export async function rebuildServiceBuckets(handle: DbHandle): Promise<number> {
+  return handle.transaction(async (query) => {
+    await query(`SELECT pg_advisory_xact_lock(${foldLockKey})`);
+    await query("DELETE FROM service_buckets");
+    const [row] = await query<{ rows: Numeric }>(
+      `WITH written AS (${rebuildServiceRollupsSql} RETURNING 1) SELECT count(*) AS rows FROM written`,
+    );
+    return Number(row?.rows ?? 0);
+  });
 }

@@ -1,6 +1,6 @@
 import type { DbHandle } from "../create-db.ts";
 import type { SketchBins } from "../schema/index.ts";
-import { addBinsInto } from "./rollup-fold.ts";
+import { entrySpanKinds } from "./rollup-fold.ts";
 
 /** One service's (or destination's) totals in one bucket. */
 export interface SignalBucket {
@@ -38,7 +38,14 @@ export interface SignalsQuery {
   withLatency?: boolean;
 }
 
-const entryKinds = "('server', 'consumer', 'browser')";
+const entryKinds = `(${entrySpanKinds.map((kind) => `'${kind}'`).join(", ")})`;
+
+// The raw bucket times still waiting for the fold in [$6, $7): a handful. As an array the raw rows are
+// probed by it, whatever the planner's statistics say; joined as a table, embedded PGlite (which
+// never gathers statistics by itself) scanned every raw row of every series to find the few pending.
+const pendingTimesSql = `ARRAY(SELECT p.bucket_start FROM rollup_pending p
+  WHERE p.bucket_start >= timestamptz 'epoch' + $6::bigint * interval '1 millisecond'
+    AND p.bucket_start < timestamptz 'epoch' + $7::bigint * interval '1 millisecond')`;
 
 // The series-reader's snapshot-consistent union (rollup rows plus the unfolded raw tail moved to the
 // start of its rollup bucket), summed per service and bucket in the database so only numbers travel.
@@ -57,13 +64,32 @@ SELECT ${columns}, floor(extract(epoch FROM b.bucket_start) * 1000 / ($3 * 1000)
       ? ", CASE WHEN b.folded_spans = 0 THEN b.latency_bins ELSE coalesce(b.pending_latency_bins, '{}'::jsonb) END"
       : ""
   }
-FROM rollup_pending p
-JOIN series_buckets b ON b.step_seconds = 10 AND b.bucket_start = p.bucket_start
-JOIN series s ON s.id = b.series_id
-WHERE $3 <> 10 AND s.environment = $1 AND ($2::text[] IS NULL OR s.service = ANY($2::text[]))
-  AND p.bucket_start >= timestamptz 'epoch' + $6::bigint * interval '1 millisecond'
-  AND p.bucket_start < timestamptz 'epoch' + $7::bigint * interval '1 millisecond'
-  AND b.spans > b.folded_spans`;
+FROM series_buckets b JOIN series s ON s.id = b.series_id
+WHERE $3 <> 10 AND b.step_seconds = 10 AND b.bucket_start = ANY(${pendingTimesSql})
+  AND s.environment = $1 AND ($2::text[] IS NULL OR s.service = ANY($2::text[])) AND b.spans > b.folded_spans`;
+
+// Rollup steps read the services' own rollups (one row per service and bucket, kept by the fold) plus
+// the same unfolded raw tail, already split into requests and all spans. Same parameters as unionSql.
+const serviceUnionSql = (withBins: boolean) => `
+SELECT b.service, (extract(epoch FROM b.bucket_start) * 1000)::bigint AS t, b.requests, b.request_errors,
+  b.spans, b.errors, b.duration_sum_ms${withBins ? ", b.request_latency_bins AS latency_bins" : ""}
+FROM service_buckets b
+WHERE b.environment = $1 AND ($2::text[] IS NULL OR b.service = ANY($2::text[])) AND b.step_seconds = $3
+  AND b.bucket_start >= timestamptz 'epoch' + $4::bigint * interval '1 millisecond'
+  AND b.bucket_start < timestamptz 'epoch' + $5::bigint * interval '1 millisecond'
+UNION ALL
+SELECT s.service, floor(extract(epoch FROM b.bucket_start) * 1000 / ($3 * 1000))::bigint * ($3 * 1000) AS t,
+  CASE WHEN s.span_kind IN ${entryKinds} THEN b.spans - b.folded_spans ELSE 0 END,
+  CASE WHEN s.span_kind IN ${entryKinds} THEN b.errors - b.folded_errors ELSE 0 END,
+  b.spans - b.folded_spans, b.errors - b.folded_errors, b.duration_sum_ms - b.folded_duration_sum_ms${
+    withBins
+      ? `, CASE WHEN s.span_kind NOT IN ${entryKinds} THEN '{}'::jsonb
+          WHEN b.folded_spans = 0 THEN b.latency_bins ELSE coalesce(b.pending_latency_bins, '{}'::jsonb) END`
+      : ""
+  }
+FROM series_buckets b JOIN series s ON s.id = b.series_id
+WHERE b.step_seconds = 10 AND b.bucket_start = ANY(${pendingTimesSql})
+  AND s.environment = $1 AND ($2::text[] IS NULL OR s.service = ANY($2::text[])) AND b.spans > b.folded_spans`;
 
 type Numeric = string | number;
 
@@ -84,58 +110,71 @@ function paramsOf(query: SignalsQuery): unknown[] {
 /**
  * Per service and bucket: entry requests and errors, all spans and errors, duration sum — summed in
  * SQL, so a board of hundreds of services reads numbers, not sketches. Every stored span counts once.
+ * At 60 s and 3600 s it reads the services' rollups (one row per service and bucket) and the raw tail.
  * Services without data in the range are left out; buckets oldest first.
  */
 export async function readServiceSignals(handle: DbHandle, query: SignalsQuery): Promise<ServiceSignals[]> {
-  const params = paramsOf(query);
-  const rows = await handle.query<{
-    service: string;
-    t: Numeric;
-    requests: Numeric;
-    request_errors: Numeric;
-    spans: Numeric;
-    errors: Numeric;
-    duration_sum_ms: Numeric;
-  }>(
-    `SELECT service, t, sum(CASE WHEN entry THEN spans ELSE 0 END) AS requests,
-       sum(CASE WHEN entry THEN errors ELSE 0 END) AS request_errors,
-       sum(spans) AS spans, sum(errors) AS errors, sum(duration_sum_ms) AS duration_sum_ms
-     FROM (${unionSql(`s.service, s.span_kind IN ${entryKinds} AS entry`)}) AS u
-     GROUP BY service, t ORDER BY service, t`,
-    params,
+  // 60 s and 3600 s come from the services' rollups; raw 10 s rows are summed from the series.
+  const perBucket =
+    query.stepSeconds !== 10
+      ? `SELECT service, t, sum(requests) AS requests, sum(request_errors) AS request_errors, sum(spans) AS spans,
+           sum(errors) AS errors, sum(duration_sum_ms) AS duration_sum_ms
+         FROM (${serviceUnionSql(false)}) AS u GROUP BY service, t`
+      : `SELECT service, t, sum(CASE WHEN entry THEN spans ELSE 0 END) AS requests,
+           sum(CASE WHEN entry THEN errors ELSE 0 END) AS request_errors,
+           sum(spans) AS spans, sum(errors) AS errors, sum(duration_sum_ms) AS duration_sum_ms
+         FROM (${unionSql(`s.service, s.span_kind IN ${entryKinds} AS entry`)}) AS u GROUP BY service, t`;
+  // One row per service with its buckets as one JSON array: a board of 200 services × 60 minutes is
+  // 200 rows parsed natively, not 12,000 rows of seven columns (most of a query's time on PGlite).
+  const rows = await handle.query<{ service: string; buckets: Numeric[][] }>(
+    `SELECT service,
+       json_agg(json_build_array(t, requests, request_errors, spans, errors, duration_sum_ms) ORDER BY t) AS buckets
+     FROM (${perBucket}) AS b GROUP BY service ORDER BY service`,
+    paramsOf(query),
   );
-  const byService = new Map<string, ServiceSignals>();
+  const latency = query.withLatency ? await readServiceLatencyBins(handle, query) : null;
+  return rows.map((row) => ({
+    service: row.service,
+    buckets: row.buckets.map(([t, requests, requestErrors, spans, errors, durationSumMs]) => ({
+      bucketStartMs: Number(t),
+      requests: Number(requests),
+      requestErrors: Number(requestErrors),
+      spans: Number(spans),
+      errors: Number(errors),
+      durationSumMs: Number(durationSumMs),
+    })),
+    latencyBins: latency?.get(row.service) ?? null,
+  }));
+}
+
+/**
+ * Per service, the latency bins of its entry spans merged over the range (for a p95): the same spans
+ * readServiceSignals counts as requests. Services without entry spans in the range are left out.
+ */
+export async function readServiceLatencyBins(
+  handle: DbHandle,
+  query: Omit<SignalsQuery, "withLatency">,
+): Promise<Map<string, SketchBins>> {
+  // Bins merged per service in SQL: one JSON object per service, a few hundred bins at most.
+  const perBin =
+    query.stepSeconds !== 10
+      ? `SELECT service, kv.key AS bin, sum(kv.value::float8) AS count
+         FROM (${serviceUnionSql(true)}) AS u, jsonb_each_text(u.latency_bins) AS kv
+         GROUP BY service, kv.key`
+      : `SELECT service, kv.key AS bin, sum(kv.value::float8) AS count
+         FROM (${unionSql(`s.service, s.span_kind IN ${entryKinds} AS entry`, true)}) AS u, jsonb_each_text(u.latency_bins) AS kv
+         WHERE u.entry GROUP BY service, kv.key`;
+  const rows = await handle.query<{ service: string; bins: Record<string, Numeric> }>(
+    `SELECT service, json_object_agg(bin, count) AS bins FROM (${perBin}) AS b GROUP BY service`,
+    paramsOf(query),
+  );
+  const byService = new Map<string, SketchBins>();
   for (const row of rows) {
-    let signals = byService.get(row.service);
-    if (!signals) {
-      signals = { service: row.service, buckets: [], latencyBins: null };
-      byService.set(row.service, signals);
-    }
-    signals.buckets.push({
-      bucketStartMs: Number(row.t),
-      requests: Number(row.requests),
-      requestErrors: Number(row.request_errors),
-      spans: Number(row.spans),
-      errors: Number(row.errors),
-      durationSumMs: Number(row.duration_sum_ms),
-    });
+    const bins: SketchBins = {};
+    for (const key in row.bins) bins[key] = Number(row.bins[key]);
+    byService.set(row.service, bins);
   }
-  if (query.withLatency) {
-    // Bins merged per service in SQL: one row per (service, bin), a few hundred per service at most.
-    const bins = await handle.query<{ service: string; bin: string; count: Numeric }>(
-      `SELECT service, kv.key AS bin, sum(kv.value::float8) AS count
-       FROM (${unionSql(`s.service, s.span_kind IN ${entryKinds} AS entry`, true)}) AS u, jsonb_each_text(u.latency_bins) AS kv
-       WHERE u.entry GROUP BY service, kv.key`,
-      params,
-    );
-    for (const row of bins) {
-      const signals = byService.get(row.service);
-      if (!signals) continue;
-      signals.latencyBins ??= {};
-      addBinsInto(signals.latencyBins, { [row.bin]: Number(row.count) });
-    }
-  }
-  return [...byService.values()];
+  return byService;
 }
 
 /** Per messaging destination and bucket: messages published (producer spans) and consumed. */

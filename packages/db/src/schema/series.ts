@@ -111,3 +111,33 @@ export const errorExemplars = pgTable(
     index("error_exemplars_time_idx").on(t.bucketStart),
   ],
 );
+
+/**
+ * A service's totals over one 60 s or 3600 s rollup bucket, across its operations, kinds and versions:
+ * what the health board and sparklines read, ~one row per service and bucket instead of one per
+ * series. Kept by the rollup fold in the same transaction as the series rollups, so at any moment it
+ * says exactly what those rows say (readers add the unfolded raw tail the same way).
+ */
+export const serviceBuckets = pgTable(
+  "service_buckets",
+  {
+    environment: text("environment").notNull(),
+    service: text("service").notNull(),
+    stepSeconds: integer("step_seconds").notNull(),
+    bucketStart: timestamp("bucket_start", { withTimezone: true, mode: "date" }).notNull(),
+    /** Entry spans (server, consumer, browser): the requests and messages the service handled. */
+    requests: bigint("requests", { mode: "number" }).notNull(),
+    requestErrors: bigint("request_errors", { mode: "number" }).notNull(),
+    /** Every span of the service, whatever its kind. */
+    spans: bigint("spans", { mode: "number" }).notNull(),
+    errors: bigint("errors", { mode: "number" }).notNull(),
+    durationSumMs: doublePrecision("duration_sum_ms").notNull(),
+    /** Latency bins of the entry spans only (a request p95). */
+    requestLatencyBins: jsonb("request_latency_bins").$type<SketchBins>().notNull(),
+  },
+  (t) => [
+    // The board reads every service of an environment over a range; a sparkline reads one service.
+    primaryKey({ columns: [t.environment, t.stepSeconds, t.bucketStart, t.service] }),
+    index("service_buckets_service_time_idx").on(t.environment, t.service, t.stepSeconds, t.bucketStart),
+  ],
+);
