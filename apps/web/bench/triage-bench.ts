@@ -1,9 +1,10 @@
 // npm run bench:ui — how long until the triage page is interactive, on loopback, with 200 services
 // and 7 days of data. Seeds a fresh embedded database directly (rollups as ingest and the fold leave
 // them: hourly rows for 7 days, minute rows for the last day, raw 10 s rows for the last 2 hours, and
-// the per-service rollups;
-// deploys; incidents with suspects), builds the UI for production, starts `faultline serve` on it and
-// loads `/` in headless Chromium. Prints figures; asserts nothing.
+// the per-service rollups of those; deploys; incidents with suspects), builds the UI for production,
+// starts `faultline serve` on it and loads `/` in headless Chromium, a fresh context each run, until
+// the incidents and every service's numbers are on screen and a click on the board re-sorts it.
+// Prints wall-clock figures, CPU time and the load average; asserts nothing.
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";

@@ -1,9 +1,9 @@
-import { QueryClientProvider } from "@tanstack/react-query";
+import { type QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { lazy, Suspense, useState } from "react";
 import { BrowserRouter, NavLink, Route, Routes } from "react-router";
 import { UserNameField } from "./components/user-name-field.tsx";
 import { TriagePage } from "./pages/triage-page.tsx";
-import { createApiClient, createQueryClient, TRPCProvider } from "./trpc.ts";
+import { type ApiClient, createApiClient, createQueryClient, TRPCProvider } from "./trpc.ts";
 
 // Triage is in the first bundle (it is what on-call opens); every other page, and recharts with
 // them, loads on first visit.
@@ -95,9 +95,10 @@ export function AppRoutes() {
   );
 }
 
-export function App() {
-  const [queryClient] = useState(createQueryClient);
-  const [trpcClient] = useState(() => createApiClient());
+/** The whole UI. main.tsx passes its clients (it may have started the first page's queries already). */
+export function App(props: { queryClient?: QueryClient; trpcClient?: ApiClient }) {
+  const [queryClient] = useState(() => props.queryClient ?? createQueryClient());
+  const [trpcClient] = useState(() => props.trpcClient ?? createApiClient());
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>

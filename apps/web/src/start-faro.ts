@@ -1,4 +1,32 @@
+import type { QueryClient } from "@tanstack/react-query";
+
 declare const __FARO_THROUGH_DEV_PROXY__: boolean;
+
+/** However long the first page's queries take, instrumentation starts after this long at most. */
+const maxFaroDelayMs = 10_000;
+
+/**
+ * Starts Faro once the queries of the first page have all settled and the browser is idle (or after
+ * 10 s): loading and starting the SDK (a third of the code) and its first reports would otherwise
+ * compete with the page's own requests and rendering for the main thread and the server.
+ */
+export function startFaroWhenSettled(queryClient: QueryClient): void {
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    unsubscribe();
+    clearTimeout(timer);
+    const idle = window.requestIdleCallback ?? ((run: () => void) => window.setTimeout(run, 200));
+    idle(() => void startFaro());
+  };
+  const settled = () => queryClient.isFetching() === 0;
+  const unsubscribe = queryClient.getQueryCache().subscribe(() => {
+    if (settled()) start();
+  });
+  // A page without queries starts it after the longest wait.
+  const timer = window.setTimeout(start, maxFaroDelayMs);
+}
 
 /**
  * The UI reports its own page loads, web vitals and errors to Faultline's Faro receiver, so a broken

@@ -9,6 +9,8 @@ export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRou
 
 export type Outputs = inferRouterOutputs<AppRouter>;
 
+export type ApiClient = ReturnType<typeof createApiClient>;
+
 /** One tRPC client per page load. Every call carries the person's name (see user-name.ts). */
 export function createApiClient(baseUrl = "/trpc") {
   return createTRPCClient<AppRouter>({
