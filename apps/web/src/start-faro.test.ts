@@ -5,7 +5,7 @@ import { startFaroWhenSettled } from "./start-faro.ts";
 
 // startFaro's first step is asking the server where the receiver is; no receiver URL ends it there.
 const configCalls = () => fetchMock.mock.calls.filter(([url]) => url === "/trpc/config.get").length;
-const fetchMock = vi.fn(async () => new Response(JSON.stringify({ result: { data: {} } })));
+const fetchMock = vi.fn(async (_url: string) => new Response(JSON.stringify({ result: { data: {} } })));
 
 describe("startFaroWhenSettled", () => {
   beforeEach(() => {
