@@ -12,6 +12,7 @@ export * from "./error-fingerprint-of.ts";
 export * from "./estimate-distinct-users.ts";
 export * from "./hash-string.ts";
 export * from "./infer-version-changes.ts";
+export * from "./ingest-accumulator.ts";
 export * from "./ingest-aggregate.ts";
 export * from "./is-error-span.ts";
 export * from "./latency-bin-key-of.ts";
