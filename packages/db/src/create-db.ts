@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { plannerStatisticsIntervalMs, refreshPlannerStatistics } from "./planner-statistics.ts";
 import * as schema from "./schema/index.ts";
 
 export type Schema = typeof schema;
@@ -104,7 +105,10 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     await client.close();
     throw error;
   }
-  return {
+  // PGlite has no autovacuum: without this its planner never learns a table's size (plans for an
+  // empty database on a million rows). Refreshed now, then periodically; a failure only costs plans.
+  let statisticsTimer: ReturnType<typeof setInterval> | undefined;
+  const handle: DbHandle = {
     db: db as unknown as Database,
     engine: "pglite",
     location: options.dataDir ?? "memory",
@@ -119,8 +123,17 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
           return result.rows;
         }),
       ),
-    close: () => client.close(),
+    close: () => {
+      clearInterval(statisticsTimer);
+      return client.close();
+    },
   };
+  await refreshPlannerStatistics(handle).catch(() => []);
+  statisticsTimer = setInterval(() => {
+    if (!client.closed) void refreshPlannerStatistics(handle).catch(() => []);
+  }, plannerStatisticsIntervalMs);
+  statisticsTimer.unref();
+  return handle;
 }
 
 function maskPassword(url: string): string {

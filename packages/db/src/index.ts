@@ -1,4 +1,5 @@
 export * from "./create-db.ts";
+export * from "./planner-statistics.ts";
 export * from "./repositories/change-event-repository.ts";
 export * from "./repositories/correlation-report-reader.ts";
 export * from "./repositories/incident-actions.ts";
