@@ -8,13 +8,22 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 const serverScript = fileURLToPath(new URL("./bench-server.ts", import.meta.url));
+/** USER_HZ: Linux reports process CPU times in 1/100 s on every mainstream architecture. */
+const clockTicksPerSecond = 100;
 
 export interface BenchServerOptions {
   decoder: "hand" | "baseline";
   dataDir?: string;
   databaseUrl?: string;
+  /** Acknowledge after the write-ahead log sync, checkpoint to the database (the product's path). */
+  writeAheadLogDir?: string;
+  /** With a write-ahead log: checkpoint interval in ms. */
+  checkpointIntervalMs?: number;
   maxPendingSpans?: number;
+  /** Dies (SIGKILL) right after this many commits or checkpoints, before the log is trimmed. */
   crashAfterCommits?: number;
+  /** Dies (SIGKILL) right after this many log syncs, before any of the last group is acknowledged. */
+  crashAfterLogSyncs?: number;
   /** Extra node flags, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
   /** How long start-up may take before it counts as failed, in ms (default 60 000). */
@@ -31,6 +40,8 @@ export interface BenchReport {
     duplicates: number;
     commits: number;
     failedCommits: number;
+    logSyncs: number;
+    recoveredSpans: number;
   };
   /** Raw (10 s) rows the commits wrote; rollups come on top. */
   written: { seriesBuckets: number; edges: number; exemplars: number; instanceVersions: number };
@@ -74,6 +85,11 @@ export class BenchServer {
       args.push("--max-pending-spans", String(options.maxPendingSpans));
     if (options.crashAfterCommits !== undefined)
       args.push("--crash-after-commits", String(options.crashAfterCommits));
+    if (options.crashAfterLogSyncs !== undefined)
+      args.push("--crash-after-log-syncs", String(options.crashAfterLogSyncs));
+    if (options.writeAheadLogDir) args.push("--wal-dir", options.writeAheadLogDir);
+    if (options.checkpointIntervalMs !== undefined)
+      args.push("--checkpoint-interval-ms", String(options.checkpointIntervalMs));
     const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
     const lines: Line[] = [];
     const waiters: BenchServer["waiters"] = [];
@@ -130,6 +146,25 @@ export class BenchServer {
       timeoutMs,
     );
     return line as unknown as BenchReport;
+  }
+
+  /** CPU time (user + system) the child has used so far, in ms, from /proc (GC and libuv threads included). */
+  cpuMs(): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, "utf8");
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / clockTicksPerSecond;
+  }
+
+  /** Asks the child to checkpoint everything acknowledged; resolves once the database holds it. */
+  async flush(timeoutMs = 120_000): Promise<void> {
+    const seen = this.lines.length;
+    this.child.stdin?.write("flush\n");
+    await this.waitFor(
+      (candidate) => candidate.msg === "flushed" && this.lines.indexOf(candidate) >= seen,
+      timeoutMs,
+    );
   }
 
   /** Closes cleanly (commits what was accepted; writes a --cpu-prof profile) and waits for the exit. */

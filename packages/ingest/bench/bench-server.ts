@@ -3,10 +3,12 @@
  * that the load generator does not share its event loop.
  *
  *   node --import tsx packages/ingest/bench/bench-server.ts --decoder hand|baseline
- *     (--data-dir DIR | --database-url URL) [--max-pending-spans N] [--crash-after-commits N]
+ *     (--data-dir DIR | --database-url URL) [--wal-dir DIR [--checkpoint-interval-ms N]]
+ *     [--max-pending-spans N] [--crash-after-commits N] [--crash-after-log-syncs N]
  *
  * `hand` is what `faultline serve` runs on its OTLP/HTTP port: createOtlpHttpServer → IngestPipeline
- * (hand-written decoders → aggregateSpans → group commit). `baseline` is the same server and pipeline
+ * (hand-written decoders → aggregateSpans → with `--wal-dir`, write-ahead log sync then a checkpoint
+ * every second, as `faultline serve` runs it; without, a database group commit per request group). `baseline` is the same server and pipeline
  * with decoding done the straightforward way: protobufjs decodes the whole message with the official
  * definitions, the reference normalizer turns it into spans, and `exportSpans` takes them from there
  * (keyed by the body's SHA-256, like the hand path, so retries are deduplicated the same way).
@@ -34,6 +36,9 @@ const { values } = parseArgs({
     "database-url": { type: "string" },
     "max-pending-spans": { type: "string" },
     "crash-after-commits": { type: "string" },
+    "crash-after-log-syncs": { type: "string" },
+    "wal-dir": { type: "string" },
+    "checkpoint-interval-ms": { type: "string" },
     port: { type: "string", default: "0" },
   },
 });
@@ -61,13 +66,27 @@ const db = await createDb(databaseUrl ? { databaseUrl } : { dataDir });
 emit({ msg: "database ready", engine: db.engine });
 
 const crashAfterCommits = values["crash-after-commits"] ? Number(values["crash-after-commits"]) : null;
+const crashAfterLogSyncs = values["crash-after-log-syncs"] ? Number(values["crash-after-log-syncs"]) : null;
 let commits = 0;
+let logSyncs = 0;
 /** What the commits wrote, to tell how much storage work each span costs. */
 const written = { seriesBuckets: 0, edges: 0, exemplars: 0, instanceVersions: 0 };
 const pipeline = new IngestPipeline({
   db,
   logger: stderrLogger,
   ...(values["max-pending-spans"] ? { maxPendingSpans: Number(values["max-pending-spans"]) } : {}),
+  ...(values["wal-dir"] ? { writeAheadLogDir: values["wal-dir"] } : {}),
+  ...(values["checkpoint-interval-ms"]
+    ? { checkpointIntervalMs: Number(values["checkpoint-interval-ms"]) }
+    : {}),
+  onLogSynced: () => {
+    logSyncs += 1;
+    // Synced but not one request of the group answered: durable, yet every client will retry.
+    if (crashAfterLogSyncs !== null && logSyncs >= crashAfterLogSyncs) {
+      emit({ msg: "crashing after log sync", logSyncs });
+      process.kill(process.pid, "SIGKILL");
+    }
+  },
   // Diagnostics only: how much of a cell's time and memory the rollup fold takes.
   ...(process.env.BENCH_ROLLUP_INTERVAL_MS
     ? { rollupIntervalMs: Number(process.env.BENCH_ROLLUP_INTERVAL_MS) }
@@ -78,8 +97,9 @@ const pipeline = new IngestPipeline({
     written.edges += batch.edges.length;
     written.exemplars += batch.exemplars.length;
     written.instanceVersions += batch.instanceVersions.length;
-    // onCommitted runs synchronously right after the transaction committed and before any response
-    // is written, so dying here is the worst moment for exactly-once: durable, but never acknowledged.
+    // onCommitted runs synchronously right after the transaction committed: without a log, before any
+    // response is written (durable, never acknowledged); with one, before the log segments the
+    // checkpoint covers are deleted (replay must then skip what the database already holds).
     if (crashAfterCommits !== null && commits >= crashAfterCommits) {
       emit({ msg: "crashing after commit", commits });
       process.kill(process.pid, "SIGKILL");
@@ -102,6 +122,7 @@ const baselineSink: TraceSink = {
   },
 };
 
+await pipeline.start();
 const http = createOtlpHttpServer({
   sink: decoder === "hand" ? pipeline : baselineSink,
   bearerToken: null,
@@ -112,6 +133,8 @@ const port = await http.listen(Number(values.port), "127.0.0.1");
 emit({ msg: "OTLP receivers listening", otlpHttp: `http://127.0.0.1:${port}/v1/traces`, decoder });
 
 async function report(): Promise<void> {
+  // What the series API does before reading: everything acknowledged must be in the database.
+  await pipeline.flushAcknowledged();
   const nowMs = Date.now();
   // The hourly rollup through the series reader (what the API serves), and the raw 10 s buckets
   // summed in SQL: both must hold every accepted span exactly once.
@@ -151,6 +174,11 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   const command = line.trim();
   if (command === "report")
     void report().catch((error: unknown) => emit({ msg: "error", error: String(error) }));
+  else if (command === "flush")
+    void pipeline
+      .flushAcknowledged()
+      .then(() => emit({ msg: "flushed" }))
+      .catch((error: unknown) => emit({ msg: "error", error: String(error) }));
   else if (command === "exit") void exit();
 });
 // The parent going away closes stdin: leave too, instead of lingering as an orphan.

@@ -4,7 +4,11 @@
  * The server under test (bench-server.ts) runs in a child process; this process pre-generates and
  * pre-encodes a realistic messaging workload (messaging-workload.ts), then drives the child over
  * loopback with a fixed number of requests in flight. Throughput is spans of the timed requests over
- * the time from the first send to the last 2xx, and a 2xx means the spans are durably committed. Each
+ * the time from the first send to the last 2xx, and a 2xx means the spans are durable: synced to the
+ * ingest write-ahead log, as `faultline serve` runs (BENCH_WAL=0: committed to the database instead).
+ * Beside it the bench prints the rate up to the moment the database holds everything too (a checkpoint
+ * asked for right after the last 2xx), and the server's CPU time per span. The load client runs on the
+ * same 2 cores as the server, so every figure includes what the client takes from the server. Each
  * cell (encoding × storage × decoder) gets a fresh database and a fresh child; the first requests of a
  * cell warm the child up (JIT, caches) and are not timed. After each cell the child reports what it
  * stored, which must equal every span sent.
@@ -13,7 +17,8 @@
  * (requests in flight, default 8), BENCH_PROFILE=DIR (write a --cpu-prof profile of every child there),
  * BENCH_ONLY=proto,gzip,json,baseline and BENCH_STORAGE=pglite,postgres to run a subset,
  * BENCH_ROLLUP_INTERVAL_MS (the server's rollup fold interval; a large value keeps folds out of the
- * timed window, to see what they cost).
+ * timed window, to see what they cost), BENCH_WAL=0 (acknowledge after a database commit, no log),
+ * BENCH_CHECKPOINT_INTERVAL_MS (the log's checkpoint interval, default the server's 1 000).
  */
 import { gzip } from "node:zlib";
 import { BenchServer } from "./bench-child.ts";
@@ -35,6 +40,10 @@ const warmupRequests = Math.min(64, Math.floor(requestCount / 10));
 const profileDir = process.env.BENCH_PROFILE;
 const variants = (process.env.BENCH_ONLY ?? "proto,gzip,json,baseline").split(",") as Variant[];
 const engines = (process.env.BENCH_STORAGE ?? "pglite,postgres").split(",") as Engine[];
+const withLog = process.env.BENCH_WAL !== "0";
+const checkpointIntervalMs = process.env.BENCH_CHECKPOINT_INTERVAL_MS
+  ? Number(process.env.BENCH_CHECKPOINT_INTERVAL_MS)
+  : undefined;
 
 const gzipAsync = (body: Uint8Array): Promise<Buffer> =>
   new Promise((resolve, reject) => gzip(body, (error, out) => (error ? reject(error) : resolve(out))));
@@ -67,13 +76,20 @@ log(
     `${workloadSeriesCount} series; protobuf ${averageBytes(bodies.proto).toFixed(0)} B/span, ` +
     `gzip ${averageBytes(bodies.gzip).toFixed(0)} B/span, JSON ${averageBytes(bodies.json).toFixed(0)} B/span; ` +
     `generated in ${((performance.now() - generationStarted) / 1000).toFixed(1)} s; ` +
-    `concurrency ${concurrency}; node ${process.version}`,
+    `concurrency ${concurrency}; node ${process.version}; ` +
+    (withLog ? "2xx after the write-ahead log sync" : "2xx after the database commit (BENCH_WAL=0)"),
 );
 
 interface CellResult {
   variant: Variant;
   engine: Engine;
   spansPerSecond: number;
+  /** Up to the database holding every timed span (the checkpoint after the last 2xx included). */
+  spansPerSecondInDb: number;
+  /** Server CPU (user + system, all threads) per span up to the database holding everything, in µs. */
+  serverCpuUsPerSpan: number;
+  /** The same up to the last 2xx only. */
+  ackCpuUsPerSpan: number;
   peakRssMiB: number;
   stored: number;
   sent: number;
@@ -107,13 +123,22 @@ async function runCell(variant: Variant, engine: Engine): Promise<CellResult> {
   const server = await BenchServer.start({
     decoder: variant === "baseline" ? "baseline" : "hand",
     ...storage.location,
+    ...(withLog ? { writeAheadLogDir: storage.writeAheadLogDir } : {}),
+    ...(checkpointIntervalMs !== undefined ? { checkpointIntervalMs } : {}),
     ...(profileDir ? { nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${profileDir}/${variant}-${engine}`] } : {}),
   });
   try {
     const list = bodies[variant];
     const options = sendOptions(variant, server.url);
     const warmup = await sendRequests(list.slice(0, warmupRequests), options);
+    await server.flush();
+    const cpuBefore = server.cpuMs();
     const timed = await sendRequests(list.slice(warmupRequests), options);
+    const ackCpuMs = server.cpuMs() - cpuBefore;
+    const flushStarted = performance.now();
+    await server.flush();
+    const flushMs = performance.now() - flushStarted;
+    const serverCpuMs = server.cpuMs() - cpuBefore;
     const timedSpans = list.slice(warmupRequests).reduce((sum, request) => sum + request.spans, 0);
     const peakRssMiB = server.peakRssMiB();
     const report = await server.report();
@@ -134,6 +159,9 @@ async function runCell(variant: Variant, engine: Engine): Promise<CellResult> {
       variant,
       engine,
       spansPerSecond: (timedSpans / timed.elapsedMs) * 1000,
+      spansPerSecondInDb: (timedSpans / (timed.elapsedMs + flushMs)) * 1000,
+      serverCpuUsPerSpan: (serverCpuMs * 1000) / timedSpans,
+      ackCpuUsPerSpan: (ackCpuMs * 1000) / timedSpans,
       peakRssMiB,
       stored: report.seriesTotal,
       sent: totalSpans,
@@ -155,7 +183,12 @@ for (const engine of engines) {
   for (const variant of variants) {
     const result = await runCell(variant, engine);
     results.push(result);
-    log(`${variant}/${engine}: ${Math.round(result.spansPerSecond).toLocaleString("en-US")} spans/s`);
+    log(
+      `${variant}/${engine}: ${Math.round(result.spansPerSecond).toLocaleString("en-US")} spans/s ` +
+        `(${Math.round(result.spansPerSecondInDb).toLocaleString("en-US")} to the database), ` +
+        `server CPU ${result.ackCpuUsPerSpan.toFixed(2)} µs/span to the last 2xx, ` +
+        `${result.serverCpuUsPerSpan.toFixed(2)} µs/span to the database`,
+    );
   }
 }
 
@@ -167,17 +200,23 @@ const labels: Record<Variant, string> = {
 };
 console.log("");
 console.log(
-  `${"encoding / pipeline".padEnd(34)}${"storage".padEnd(10)}${"spans/s".padStart(12)}${"peak RSS".padStart(12)}` +
-    `${"503s".padStart(7)}  stored = sent`,
+  `${"encoding / pipeline".padEnd(34)}${"storage".padEnd(10)}${"spans/s".padStart(12)}${"to db".padStart(12)}` +
+    `${"CPU µs/span".padStart(16)}${"peak RSS".padStart(12)}${"503s".padStart(7)}  stored = sent`,
 );
 for (const result of results) {
   console.log(
     `${labels[result.variant].padEnd(34)}${result.engine.padEnd(10)}` +
       `${Math.round(result.spansPerSecond).toLocaleString("en-US").padStart(12)}` +
+      `${Math.round(result.spansPerSecondInDb).toLocaleString("en-US").padStart(12)}` +
+      `${`${result.ackCpuUsPerSpan.toFixed(1)} / ${result.serverCpuUsPerSpan.toFixed(1)}`.padStart(16)}` +
       `${`${result.peakRssMiB.toFixed(0)} MiB`.padStart(12)}${String(result.overloaded).padStart(7)}  ` +
       `${result.ok ? "yes" : `NO (${result.stored} of ${result.sent})`}`,
   );
 }
+console.log(
+  "spans/s: first request to last 2xx; to db: until a checkpoint after the last 2xx committed; CPU: server " +
+    "process, all threads, to the last 2xx / to the database. The load client shares the 2 cores.",
+);
 const initPeak = Math.max(0, ...results.map((result) => result.initPeakRssMiB));
 if (initPeak > 0)
   console.log(

@@ -15,15 +15,22 @@ export interface ScratchStorage {
   engine: "pglite" | "postgres";
   /** What to pass to the bench server. */
   location: { dataDir: string } | { databaseUrl: string };
+  /** A fresh directory for the ingest write-ahead log, beside the database. */
+  writeAheadLogDir: string;
   drop(): Promise<void>;
 }
 
 export async function createScratchPglite(): Promise<ScratchStorage> {
   const dataDir = await mkdtemp(join(tmpdir(), "faultline-ingest-"));
+  const writeAheadLogDir = await mkdtemp(join(tmpdir(), "faultline-ingest-wal-"));
   return {
     engine: "pglite",
     location: { dataDir },
-    drop: () => rm(dataDir, { recursive: true, force: true }),
+    writeAheadLogDir,
+    drop: async () => {
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(writeAheadLogDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -41,10 +48,15 @@ export async function createScratchPostgres(): Promise<ScratchStorage> {
   await onServer((query) => query(`CREATE DATABASE ${name}`));
   const url = new URL(postgresServerUrl);
   url.pathname = `/${name}`;
+  const writeAheadLogDir = await mkdtemp(join(tmpdir(), "faultline-ingest-wal-"));
   return {
     engine: "postgres",
     location: { databaseUrl: url.toString() },
-    drop: () => onServer((query) => query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+    writeAheadLogDir,
+    drop: async () => {
+      await onServer((query) => query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await rm(writeAheadLogDir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import {
   aggregateSpans,
   type GraphEdgeDelta,
+  IngestAccumulator,
   type IngestAggregate,
   type MergedIngestBatch,
   mergeIngestAggregates,
@@ -13,6 +14,7 @@ import {
   type DbHandle,
   deleteIngestReceiptsBefore,
   ensureSeriesIds,
+  findIngestReceipts,
   foldRollups,
   type GraphEdgeRow,
   type IngestReceipt,
@@ -30,6 +32,8 @@ import {
   type NormalizedSpan,
   OtlpDecodeError,
 } from "@faultline/otlp";
+import { decodeSpansFromLog, encodeSpansForLog } from "../durability/spans-log-encoding.ts";
+import { type WalRecord, WriteAheadLog } from "../durability/write-ahead-log.ts";
 import { type IngestLogger, silentLogger } from "../receivers/ingest-logger.ts";
 import type { ExportOutcome, TraceEncoding, TraceSink } from "../receivers/trace-sink.ts";
 
@@ -59,6 +63,47 @@ export interface IngestPipelineOptions {
   rollupIntervalMs?: number;
   /** Called after each commit with what it added (detection and version inference hook in here). */
   onCommitted?: (batch: MergedIngestBatch) => void;
+  /**
+   * Directory of the write-ahead log. When set, a request is acknowledged once it is synced to the log
+   * (shared fdatasync per group), aggregates accumulate in memory across requests, and a checkpoint
+   * every `checkpointIntervalMs` writes them to the database with the requests' receipts. Call
+   * `start()` before use: it replays what the log holds beyond the last checkpoint. Without it, every
+   * group of requests is committed to the database before it is acknowledged.
+   */
+  writeAheadLogDir?: string;
+  /** With a write-ahead log: how often accumulated aggregates are written to the database. Default 1 000. */
+  checkpointIntervalMs?: number;
+  /**
+   * With a write-ahead log: spans acknowledged but not yet checkpointed before new requests get 503
+   * (the database is down or slower than ingest). Default 2 000 000.
+   */
+  maxUncheckpointedSpans?: number;
+  /** Test hook: called after the log synced a group and before any of it is acknowledged. */
+  onLogSynced?: (records: number) => void;
+}
+
+/** A request decoded and aggregated, waiting for its write-ahead log group to be synced. */
+interface LoggedRequest {
+  record: WalRecord;
+  receipt: IngestReceipt;
+  aggregate: IngestAggregate;
+  spans: number;
+  settle: (outcome: ExportOutcome) => void;
+}
+
+/** What a checkpoint writes: the accumulator it took over, its requests' receipts, its last segment. */
+interface SealedCheckpoint {
+  accumulator: IngestAccumulator;
+  receipts: IngestReceipt[];
+  spans: number;
+  segment: number;
+}
+
+/** Thrown inside a checkpoint transaction to roll it back when some of its receipts were taken. */
+class ReceiptsAlreadyClaimed extends Error {
+  constructor(readonly keys: Set<string>) {
+    super(`${keys.size} requests were already committed`);
+  }
 }
 
 interface PendingRequest {
@@ -114,6 +159,25 @@ export class IngestPipeline implements TraceSink {
   private lastReceiptCleanupMs = 0;
   private folding: Promise<void> | null = null;
   private foldTimer: NodeJS.Timeout | null = null;
+  // Write-ahead log mode (see IngestPipelineOptions.writeAheadLogDir).
+  private readonly walDir: string | null;
+  private readonly checkpointIntervalMs: number;
+  private readonly maxUncheckpointedSpans: number;
+  private readonly onLogSynced: ((records: number) => void) | undefined;
+  private wal: WriteAheadLog | null = null;
+  private started = false;
+  /** Serializes log appends and seals, so a seal falls between two groups. */
+  private walChain: Promise<void> = Promise.resolve();
+  private walQueue: LoggedRequest[] = [];
+  private walWriteScheduled = false;
+  private queuedSpans = 0;
+  private accumulator = new IngestAccumulator();
+  private accumulatedReceipts: IngestReceipt[] = [];
+  /** Spans (accepted and rejected) acknowledged and not yet checkpointed. */
+  private uncheckpointedSpans = 0;
+  private checkpointRunning: Promise<void> | null = null;
+  private checkpointQueued: Promise<void> | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
   /** Totals since start, for logs and benchmarks. */
   readonly stats = {
     requests: 0,
@@ -124,6 +188,9 @@ export class IngestPipeline implements TraceSink {
     failedCommits: 0,
     folds: 0,
     foldedRows: 0,
+    /** Write-ahead log mode: synced groups, and spans replayed from the log at start. */
+    logSyncs: 0,
+    recoveredSpans: 0,
   };
 
   constructor(options: IngestPipelineOptions) {
@@ -141,15 +208,103 @@ export class IngestPipeline implements TraceSink {
       decodeLimits: options.decodeLimits ?? defaultDecodeLimits,
       rollupIntervalMs: options.rollupIntervalMs ?? 5_000,
     };
+    this.walDir = options.writeAheadLogDir ?? null;
+    this.checkpointIntervalMs = options.checkpointIntervalMs ?? 1_000;
+    this.maxUncheckpointedSpans = options.maxUncheckpointedSpans ?? 2_000_000;
+    this.onLogSynced = options.onLogSynced;
   }
 
   /** Whether requests are being decoded, queued or committed right now (detection waits for them). */
   hasPendingWork(): boolean {
-    return this.inFlight.size > 0 || this.queue.length > 0 || this.flushing !== null;
+    return (
+      this.inFlight.size > 0 ||
+      this.queue.length > 0 ||
+      this.flushing !== null ||
+      this.walQueue.length > 0 ||
+      this.accumulatedReceipts.length > 0 ||
+      this.checkpointRunning !== null
+    );
   }
 
   isOverloaded(): boolean {
-    return this.closed || this.pendingSpans >= this.options.maxPendingSpans;
+    if (this.closed) return true;
+    if (this.walDir === null) return this.pendingSpans >= this.options.maxPendingSpans;
+    return (
+      !this.started ||
+      this.queuedSpans >= this.options.maxPendingSpans ||
+      this.uncheckpointedSpans >= this.maxUncheckpointedSpans
+    );
+  }
+
+  /**
+   * With a write-ahead log: opens it and replays every request it holds that no checkpoint committed
+   * (a receipt in the database marks a committed request), then starts the checkpoint timer. Requests
+   * are refused with 503 until this resolves, so start it before the receivers listen. Without a log
+   * it does nothing.
+   */
+  async start(): Promise<void> {
+    if (this.walDir === null || this.started) return;
+    const wal = await WriteAheadLog.open(this.walDir);
+    this.wal = wal;
+    const earlier = (await wal.segmentsOnDisk()).filter((segment) => segment < wal.currentSegment);
+    const replayed = new Set<string>();
+    for (const segment of earlier) {
+      const records = (await wal.readSegment(segment)).filter((record) => {
+        // A request can be in the log twice (a failed sync, then the client's retry): count it once.
+        if (replayed.has(record.key)) return false;
+        replayed.add(record.key);
+        return true;
+      });
+      const committed = await this.findReceipts(records.map((record) => record.key));
+      for (const record of records) {
+        const known = committed.get(record.key);
+        if (known) {
+          this.rememberReceipt(known);
+          continue;
+        }
+        const replay = this.aggregateRecord(record, this.joinIndex);
+        if (replay === null) continue;
+        this.accumulator.add(replay.aggregate);
+        this.accumulatedReceipts.push(replay.receipt);
+        this.uncheckpointedSpans += replay.spans;
+        this.stats.recoveredSpans += replay.receipt.acceptedSpans;
+        this.rememberReceipt(replay.receipt);
+      }
+    }
+    if (this.accumulatedReceipts.length === 0 && earlier.length > 0) {
+      await wal.deleteThrough(wal.currentSegment - 1);
+    }
+    this.started = true;
+    if (this.accumulatedReceipts.length > 0) {
+      this.logger.info(
+        { requests: this.accumulatedReceipts.length, spans: this.stats.recoveredSpans },
+        "replayed acknowledged requests from the ingest write-ahead log",
+      );
+      await this.requestCheckpoint();
+    }
+    this.checkpointTimer = setInterval(() => {
+      if (this.accumulatedReceipts.length === 0) return;
+      this.requestCheckpoint().catch(() => {
+        // Logged by the checkpoint; the data stays in the log and the accumulator for the next one.
+      });
+    }, this.checkpointIntervalMs);
+    this.checkpointTimer.unref();
+  }
+
+  /**
+   * Resolves once everything acknowledged before the call is in the database: readers of series
+   * buckets call it first, so they see every 2xx. Immediate when nothing waits for a checkpoint.
+   */
+  async flushAcknowledged(): Promise<void> {
+    if (this.walDir === null) {
+      while (this.flushing) await this.flushing;
+      return;
+    }
+    if (this.accumulatedReceipts.length === 0) {
+      if (this.checkpointRunning) await this.checkpointRunning;
+      return;
+    }
+    await this.requestCheckpoint();
   }
 
   exportTraces(request: { body: Uint8Array; encoding: TraceEncoding }): Promise<ExportOutcome> {
@@ -170,7 +325,9 @@ export class IngestPipeline implements TraceSink {
     const requestKey =
       key ??
       `spans:${createHash("sha256").update(String(this.clock())).update(String(Math.random())).digest("hex")}`;
-    return this.accept(requestKey, { spans, rejected: { count: 0, reasons: [] } });
+    const payload =
+      this.walDir === null ? null : { encoding: "spans" as const, body: encodeSpansForLog(spans) };
+    return this.accept(requestKey, { spans, rejected: { count: 0, reasons: [] } }, payload);
   }
 
   private async acceptEncoded(
@@ -193,34 +350,91 @@ export class IngestPipeline implements TraceSink {
       if (error instanceof OtlpDecodeError) return { status: "invalid", message: error.message };
       throw error;
     }
-    return this.accept(key, decoded);
+    return this.accept(key, decoded, this.walDir === null ? null : { encoding, body });
   }
 
-  private accept(key: string, decoded: DecodeResult): Promise<ExportOutcome> {
-    if (this.closed) return Promise.resolve({ status: "overloaded", retryAfterSeconds: 5 });
-    this.stats.requests += 1;
-    const nowMs = this.clock();
+  /** Aggregates decoded spans at `nowMs`; the receipt says what the request's answer reports. */
+  private aggregateDecoded(
+    key: string,
+    decoded: DecodeResult,
+    nowMs: number,
+    joinIndex: SpanJoinIndex,
+  ): { aggregate: IngestAggregate; receipt: IngestReceipt; spans: number } {
     const aggregate = aggregateSpans(decoded.spans, {
       defaultEnvironment: this.options.defaultEnvironment,
       nowMs,
       maxAgeMs: this.options.maxAgeMs,
       maxFutureSkewMs: this.options.maxFutureSkewMs,
       maxExemplarsPerBucket: this.options.maxExemplarsPerBucket,
-      joinIndex: this.joinIndex,
+      joinIndex,
     });
     const rejectedSpans = decoded.rejected.count + aggregate.rejected.count;
     const reasons = [...decoded.rejected.reasons, ...aggregate.rejected.reasons];
     const rejectionMessage =
       rejectedSpans > 0 ? `${rejectedSpans} spans rejected: ${reasons.join("; ")}` : null;
+    return {
+      aggregate,
+      receipt: {
+        key,
+        receivedAtMs: nowMs,
+        acceptedSpans: aggregate.accepted,
+        rejectedSpans,
+        rejectionMessage,
+      },
+      spans: decoded.spans.length + decoded.rejected.count,
+    };
+  }
+
+  /** Decodes and aggregates a logged request again, as it was when accepted; null if it is unreadable. */
+  private aggregateRecord(
+    record: WalRecord,
+    joinIndex: SpanJoinIndex,
+  ): { aggregate: IngestAggregate; receipt: IngestReceipt; spans: number } | null {
+    let decoded: DecodeResult;
+    try {
+      decoded =
+        record.encoding === "proto"
+          ? decodeTraceRequestProto(record.payload, this.options.decodeLimits)
+          : record.encoding === "json"
+            ? decodeTraceRequestJson(record.payload, this.options.decodeLimits)
+            : { spans: decodeSpansFromLog(record.payload), rejected: { count: 0, reasons: [] } };
+    } catch (error) {
+      // It decoded when it was accepted, so only a changed decoder can get here: say so, keep going.
+      this.logger.error(
+        { err: error, key: record.key },
+        "a logged ingest request no longer decodes; skipped",
+      );
+      return null;
+    }
+    return this.aggregateDecoded(record.key, decoded, record.receivedAtMs, joinIndex);
+  }
+
+  private accept(
+    key: string,
+    decoded: DecodeResult,
+    logged: { encoding: WalRecord["encoding"]; body: Uint8Array } | null,
+  ): Promise<ExportOutcome> {
+    if (this.closed) return Promise.resolve({ status: "overloaded", retryAfterSeconds: 5 });
+    this.stats.requests += 1;
+    const nowMs = this.clock();
+    const { aggregate, receipt, spans } = this.aggregateDecoded(key, decoded, nowMs, this.joinIndex);
+    if (logged !== null) {
+      return new Promise<ExportOutcome>((settle) => {
+        this.walQueue.push({
+          record: { key, receivedAtMs: nowMs, encoding: logged.encoding, payload: logged.body },
+          receipt,
+          aggregate,
+          spans,
+          settle,
+        });
+        this.queuedSpans += spans;
+        this.scheduleLogWrite();
+      });
+    }
+    const { rejectionMessage } = receipt;
     return new Promise<ExportOutcome>((settle) => {
       this.queue.push({
-        receipt: {
-          key,
-          receivedAtMs: nowMs,
-          acceptedSpans: aggregate.accepted,
-          rejectedSpans,
-          rejectionMessage,
-        },
+        receipt,
         aggregate,
         rejectionMessage,
         settle,
@@ -231,6 +445,198 @@ export class IngestPipeline implements TraceSink {
       // (which holds the event loop for a whole transaction) every request became its own commit.
       this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushQueue());
     });
+  }
+
+  /**
+   * Appends queued requests to the log on the next turn (requests whose bodies arrived in the same I/O
+   * phase share the group and its fdatasync), then acknowledges each once its group is synced.
+   */
+  private scheduleLogWrite(): void {
+    if (this.walWriteScheduled) return;
+    this.walWriteScheduled = true;
+    setImmediate(() => {
+      this.walWriteScheduled = false;
+      void this.onWalChain(() => this.writeLogGroups());
+    });
+  }
+
+  /** Runs `work` after every log operation queued before it. */
+  private onWalChain<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.walChain.then(work);
+    this.walChain = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
+  private async writeLogGroups(): Promise<void> {
+    const wal = this.wal;
+    if (wal === null) throw new Error("the ingest write-ahead log is not open; call start() first");
+    while (this.walQueue.length > 0) {
+      const group = this.walQueue;
+      this.walQueue = [];
+      try {
+        await wal.append(group.map((request) => request.record));
+      } catch (error) {
+        // Not acknowledged, so not counted; whatever reached the file is skipped by key on replay
+        // (each key counts once) and the client's retry is logged again.
+        this.logger.error({ err: error, requests: group.length }, "ingest write-ahead log append failed");
+        for (const request of group) {
+          this.queuedSpans -= request.spans;
+          request.settle({ status: "overloaded", retryAfterSeconds: retryAfterFailedCommitSeconds });
+        }
+        continue;
+      }
+      this.stats.logSyncs += 1;
+      this.onLogSynced?.(group.length);
+      for (const request of group) {
+        this.queuedSpans -= request.spans;
+        this.uncheckpointedSpans += request.spans;
+        this.accumulator.add(request.aggregate);
+        this.accumulatedReceipts.push(request.receipt);
+        this.stats.acceptedSpans += request.receipt.acceptedSpans;
+        this.stats.rejectedSpans += request.receipt.rejectedSpans;
+        this.rememberReceipt(request.receipt);
+        request.settle(acceptedOutcome(request.receipt.rejectedSpans, request.receipt.rejectionMessage));
+      }
+    }
+  }
+
+  /**
+   * Asks for a checkpoint and resolves when one that started after this call has committed. Calls
+   * during a running checkpoint share the single next one.
+   */
+  private requestCheckpoint(): Promise<void> {
+    if (this.checkpointRunning === null) {
+      this.checkpointRunning = this.checkpoint().finally(() => {
+        this.checkpointRunning = null;
+      });
+      return this.checkpointRunning;
+    }
+    this.checkpointQueued ??= this.checkpointRunning
+      .catch(() => {})
+      .then(() => {
+        this.checkpointQueued = null;
+        return this.requestCheckpoint();
+      });
+    return this.checkpointQueued;
+  }
+
+  /**
+   * Writes everything acknowledged so far to the database in one transaction: the accumulated
+   * aggregates and the requests' receipts. The current log segment is sealed between two appends, so
+   * the checkpoint covers exactly the segments up to it; they are deleted once it commits. A failed
+   * checkpoint loses nothing: its aggregates go back into the accumulator and its segments stay.
+   */
+  private async checkpoint(): Promise<void> {
+    const wal = this.wal;
+    if (wal === null) return;
+    const sealed = await this.onWalChain(async (): Promise<SealedCheckpoint | null> => {
+      if (this.accumulatedReceipts.length === 0) return null;
+      const segment = await wal.seal();
+      const taken: SealedCheckpoint = {
+        accumulator: this.accumulator,
+        receipts: this.accumulatedReceipts,
+        spans: this.uncheckpointedSpans,
+        segment,
+      };
+      this.accumulator = new IngestAccumulator();
+      this.accumulatedReceipts = [];
+      this.uncheckpointedSpans = 0;
+      return taken;
+    });
+    if (sealed === null) return;
+    let batch: MergedIngestBatch;
+    try {
+      batch = await this.commitCheckpoint(sealed);
+    } catch (error) {
+      this.stats.failedCommits += 1;
+      this.logger.error(
+        { err: error, requests: sealed.receipts.length },
+        "ingest checkpoint failed; the write-ahead log keeps the data and the next checkpoint retries",
+      );
+      this.accumulator.add(sealed.accumulator.toPart());
+      this.accumulatedReceipts = [...sealed.receipts, ...this.accumulatedReceipts];
+      this.uncheckpointedSpans += sealed.spans;
+      throw error;
+    }
+    this.stats.commits += 1;
+    this.onCommitted?.(batch);
+    await wal.deleteThrough(sealed.segment);
+    this.scheduleFold();
+    await this.cleanUpReceipts();
+  }
+
+  /**
+   * One checkpoint transaction. If some receipts are already in the database (a retry of a request
+   * committed before a restart, or by another replica), the transaction is rolled back and the
+   * aggregates are rebuilt from the log without those requests, so nothing counts twice.
+   */
+  private async commitCheckpoint(sealed: SealedCheckpoint): Promise<MergedIngestBatch> {
+    let receipts = sealed.receipts;
+    let batch = sealed.accumulator.toBatch(this.options.maxExemplarsPerBucket);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const newSeriesIds = await this.db.transaction(async (query) => {
+          const fresh = await claimIngestReceipts(query, receipts);
+          if (fresh.size !== receipts.length) {
+            throw new ReceiptsAlreadyClaimed(
+              new Set(receipts.filter((receipt) => !fresh.has(receipt.key)).map((receipt) => receipt.key)),
+            );
+          }
+          const ids = await this.resolveSeriesIds(query, batch.seriesBuckets);
+          await upsertIngestRows(query, this.toRows(batch, ids));
+          return ids;
+        });
+        for (const [seriesKey, id] of newSeriesIds) this.seriesIds.set(seriesKey, id);
+        return batch;
+      } catch (error) {
+        if (!(error instanceof ReceiptsAlreadyClaimed) || attempt >= 3) throw error;
+        for (const receipt of receipts) {
+          if (!error.keys.has(receipt.key)) continue;
+          this.stats.duplicates += 1;
+          this.stats.acceptedSpans -= receipt.acceptedSpans;
+          this.stats.rejectedSpans -= receipt.rejectedSpans;
+        }
+        receipts = receipts.filter((receipt) => !error.keys.has(receipt.key));
+        batch = await this.rebuildFromLog(sealed.segment, receipts);
+      }
+    }
+  }
+
+  /** The aggregates of `receipts`' requests, decoded again from the log segments up to `segment`. */
+  private async rebuildFromLog(
+    segment: number,
+    receipts: readonly IngestReceipt[],
+  ): Promise<MergedIngestBatch> {
+    const wal = this.wal;
+    if (wal === null) throw new Error("the ingest write-ahead log is not open");
+    const wanted = new Set(receipts.map((receipt) => receipt.key));
+    const rebuilt = new IngestAccumulator();
+    // A private join index: the live one already holds these spans, and must not see them twice.
+    const joinIndex = new SpanJoinIndex();
+    for (const sequence of await wal.segmentsOnDisk()) {
+      if (sequence > segment) break;
+      for (const record of await wal.readSegment(sequence)) {
+        if (!wanted.delete(record.key)) continue;
+        const replay = this.aggregateRecord(record, joinIndex);
+        if (replay !== null) rebuilt.add(replay.aggregate);
+      }
+    }
+    if (wanted.size > 0) throw new Error(`${wanted.size} acknowledged requests are missing from the log`);
+    return rebuilt.toBatch(this.options.maxExemplarsPerBucket);
+  }
+
+  /** Receipts already in the database among `keys`, looked up in chunks. */
+  private async findReceipts(keys: readonly string[]): Promise<Map<string, IngestReceipt>> {
+    const found = new Map<string, IngestReceipt>();
+    for (let at = 0; at < keys.length; at += 1000) {
+      for (const [key, receipt] of await findIngestReceipts(this.db, keys.slice(at, at + 1000))) {
+        found.set(key, receipt);
+      }
+    }
+    return found;
   }
 
   /** Commits queued requests until none are left; requests arriving meanwhile join the next commit. */
@@ -431,6 +837,21 @@ export class IngestPipeline implements TraceSink {
   async close(): Promise<void> {
     this.closed = true;
     while (this.flushing) await this.flushing;
+    if (this.wal !== null) {
+      if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+      this.checkpointTimer = null;
+      // A group may still be waiting for its turn (scheduled, not yet on the chain): let it be written.
+      while (this.walWriteScheduled || this.walQueue.length > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.walChain;
+      }
+      try {
+        await this.flushAcknowledged();
+      } catch {
+        // Logged by the checkpoint; the log keeps the data for the next start.
+      }
+      await this.onWalChain(() => this.wal?.close() ?? Promise.resolve());
+    }
     if (this.foldTimer) clearTimeout(this.foldTimer);
     this.foldTimer = null;
     if (this.folding) await this.folding;
