@@ -508,10 +508,18 @@ describe("DetectionEngine: incidents", () => {
         expect(incident.services).not.toContain(other);
         expect(incident.causeChangeId).toBe(incident.rootService === "auth" ? "auth-deploy" : "media-config");
       }
-      // The gateway (and its caller) went down with them: they sit in one of the two incidents.
-      expect(incidents.flatMap((incident) => incident.services).filter((s) => s === "gateway")).toHaveLength(
-        1,
-      );
+      // The gateway (and its caller) went down with both: neither cause alone explains their errors, so
+      // neither incident lists them as affected (one listing them would claim the other fault's errors,
+      // and read as a second incident of it); the timeline of the one they alarmed into says why.
+      for (const incident of incidents) {
+        expect(incident.services).not.toContain("gateway");
+        expect(incident.services).not.toContain("edge");
+      }
+      expect(
+        incidents
+          .flatMap((incident) => incident.events)
+          .filter((event) => /^gateway fails from another cause too/.test(event.message)),
+      ).toHaveLength(1);
     }
   });
 

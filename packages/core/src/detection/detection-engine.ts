@@ -22,6 +22,11 @@ const sep = "\u001f";
 const mergeWindowMs = 5 * 60_000;
 /** How long after onset the root service is (re)judged, ms. */
 const rootWindowMs = 10 * 60_000;
+/**
+ * A caller whose failing calls go at least this share into another open incident's services fails
+ * from that other cause too (see `judgeSharedCallers`).
+ */
+const sharedCallerShare = 0.25;
 
 /** Spans and errors of one service version per bucket, in a ring like the signals'. */
 class VersionRing {
@@ -146,6 +151,8 @@ interface IncidentState extends IncidentSnapshot {
   memberSignals: Map<string, DetectorSignal>;
   userRegisters: SketchBins;
   lastActiveMs: number;
+  /** Member services failing from another incident's cause too: not reported as affected by this one. */
+  sharedServices: Set<string>;
 }
 
 /**
@@ -955,6 +962,7 @@ export class DetectionEngine {
       memberSignals: new Map(),
       userRegisters: emptySketchBins(),
       lastActiveMs: detectedAtMs,
+      sharedServices: new Set(),
     };
     this.incidents.set(id, incident);
     return incident;
@@ -1004,17 +1012,80 @@ export class DetectionEngine {
         incident.severity = severity;
         this.touch(incident);
       }
-      // The root is judged on the incident's first minutes, when cause and effect are clearest; later
-      // failures joining a long incident must not move it.
-      const root =
-        nowMs - incident.startedAtMs <= rootWindowMs ? this.rootOf(incident) : incident.rootService;
-      if (root !== incident.rootService) {
-        incident.rootService = root;
-        incident.title = `${describeSignal(incident.signal)} on ${root ?? incident.services[0] ?? "unknown"}`;
-        this.touch(incident);
+      // The root, and which callers this cause alone explains, are judged on the incident's first
+      // minutes, when cause and effect are clearest; later failures joining a long incident must not
+      // move them.
+      if (nowMs - incident.startedAtMs <= rootWindowMs) {
+        const view = this.causalView(
+          incident.environment,
+          this.failingMembers(incident.environment, incident),
+          incident.startedAtMs - this.config.stepMs,
+          incident.startedAtMs + rootWindowMs,
+        );
+        const root = this.rootOf(incident, view);
+        if (root !== incident.rootService) {
+          incident.rootService = root;
+          incident.title = `${describeSignal(incident.signal)} on ${root ?? incident.services[0] ?? "unknown"}`;
+          this.touch(incident);
+        }
+        this.judgeSharedCallers(incident, view, nowMs);
       }
       // Version evidence grows for a while after onset; keep re-ranking during the incident's first 15 min.
       if (nowMs - incident.startedAtMs <= 15 * 60_000 || incident.endedAtMs !== null) this.rank(incident);
+    }
+  }
+
+  /**
+   * Marks the incident's services whose failing calls go, for a good part, into services of another
+   * open incident: a caller in front of two unrelated failures (a gateway calling both failing
+   * services) fails from both causes, so it is affected by neither alone, and listing it under one
+   * would say that cause explains errors it does not. Such a caller stays a member (its alarm still
+   * ends with the incident, its users still count) but is left out of the services the incident
+   * reports, with a timeline line saying why. Once shared it stays so: when the other incident ends
+   * first, its services drop out of what is failing, which does not make this cause explain more.
+   */
+  private judgeSharedCallers(
+    incident: IncidentState,
+    view: ReturnType<DetectionEngine["causalView"]>,
+    nowMs: number,
+  ): void {
+    // Callers of a shared caller fail from both causes as well: repeat until nothing changes.
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const service of incident.services) {
+        if (service === incident.rootService || incident.sharedServices.has(service)) continue;
+        let total = 0;
+        let elsewhere = 0;
+        const otherRoots = new Set<string>();
+        for (const [callee, errors] of view.callErrors.get(service) ?? []) {
+          total += errors;
+          if (incident.sharedServices.has(callee)) {
+            elsewhere += errors;
+            continue;
+          }
+          if (incident.services.includes(callee)) continue;
+          for (const other of this.incidents.values()) {
+            if (other === incident || other.environment !== incident.environment) continue;
+            if (other.endedAtMs !== null || !other.services.includes(callee)) continue;
+            elsewhere += errors;
+            otherRoots.add(other.rootService ?? callee);
+            break;
+          }
+        }
+        if (total === 0 || elsewhere < this.config.minAlarmErrors || elsewhere < sharedCallerShare * total)
+          continue;
+        incident.sharedServices.add(service);
+        changed = true;
+        incident.events.push({
+          atMs: nowMs,
+          kind: "spread",
+          message:
+            otherRoots.size > 0
+              ? `${service} fails from another cause too (its failing calls also go to ${[...otherRoots].join(", ")}, failing in another incident): not listed as affected by this one alone`
+              : `${service} calls a service failing from two causes: not listed as affected by this one alone`,
+        });
+        this.touch(incident);
+      }
     }
   }
 
@@ -1023,14 +1094,7 @@ export class DetectionEngine {
    * Callees failing in other open incidents count as explanations too: a gateway in front of two
    * unrelated faults is explained by both together, so it is never mistaken for a root.
    */
-  private rootOf(incident: IncidentState): string | null {
-    const windowStart = incident.startedAtMs - this.config.stepMs;
-    const view = this.causalView(
-      incident.environment,
-      this.failingMembers(incident.environment, incident),
-      windowStart,
-      incident.startedAtMs + rootWindowMs,
-    );
+  private rootOf(incident: IncidentState, view: ReturnType<DetectionEngine["causalView"]>): string | null {
     const roots = incident.services.filter((service) => view.explainedBy(service) === null);
     const candidates = roots.length > 0 ? roots : incident.services;
     let root: string | null = null;
@@ -1076,7 +1140,12 @@ export class DetectionEngine {
     members: ReadonlyMap<string, DetectorSignal>,
     windowStart: number,
     windowEnd: number,
-  ): { excess: Map<string, number>; explainedBy: (service: string) => string | null } {
+  ): {
+    excess: Map<string, number>;
+    explainedBy: (service: string) => string | null;
+    /** Failing callers → failing callee → errors of their calls into it over the window. */
+    callErrors: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  } {
     const failing = new Set<string>();
     // A service's own excess errors come from the spans that serve its work (server, consumer,
     // internal). Its outgoing spans (client, producer) fail with its callees: counting both would
@@ -1137,7 +1206,7 @@ export class DetectionEngine {
       }
       return null;
     };
-    return { excess, explainedBy };
+    return { excess, explainedBy, callErrors };
   }
 
   /** Errors above the baseline rate over [fromMs, toMs), from the signal's ring. */
@@ -1332,7 +1401,7 @@ function snapshotOf(incident: IncidentState): IncidentSnapshot {
     startedAtMs: incident.startedAtMs,
     detectedAtMs: incident.detectedAtMs,
     endedAtMs: incident.endedAtMs,
-    services: [...incident.services],
+    services: incident.services.filter((service) => !incident.sharedServices.has(service)),
     surfaces: [...incident.surfaces],
     affectedUsers: incident.affectedUsers,
     suspects: incident.suspects.map((suspect) => ({ ...suspect, evidence: [...suspect.evidence] })),
