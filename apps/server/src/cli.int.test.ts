@@ -79,8 +79,14 @@ describe("faultline CLI", () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "ok" });
 
-    await waitForLog(child, (line) => line.msg === "database ready");
-    const ready = await fetch(`${url}/readyz`);
+    // Ready once the receivers listen (after migrations and the ingest log's replay); notifications
+    // start right after that line, so /readyz is asked until it turns, within a deadline.
+    await waitForLog(child, (line) => line.msg === "OTLP receivers listening");
+    let ready = await fetch(`${url}/readyz`);
+    for (const deadline = Date.now() + 20_000; ready.status !== 200 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      ready = await fetch(`${url}/readyz`);
+    }
     expect(ready.status).toBe(200);
 
     const exited = new Promise<number | null>((resolve) => child?.once("exit", (code) => resolve(code)));

@@ -22,6 +22,15 @@ export const serveSettings = [
     description: "PostgreSQL connection string; uses PostgreSQL instead of embedded PGlite",
   },
   {
+    key: "ingestWalDir",
+    flag: "--ingest-wal-dir <dir>",
+    env: "FAULTLINE_INGEST_WAL_DIR",
+    default: undefined,
+    description:
+      "ingest write-ahead log directory (2xx after its fsync); default <data-dir>/ingest-wal on PGlite, " +
+      "./.faultline/ingest-wal on PostgreSQL (one per replica)",
+  },
+  {
     key: "host",
     flag: "--host <host>",
     env: "FAULTLINE_HOST",
@@ -184,6 +193,11 @@ export const serveConfigSchema = z.object({
     .refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
       error: "must be a postgres:// or postgresql:// URL",
     }),
+  ingestWalDir: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value : undefined)),
   host: z.string().min(1, "must not be empty"),
   port,
   otlpPort: port,

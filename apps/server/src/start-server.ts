@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { createDb, type DbHandle } from "@faultline/db";
 import {
   createFaroHandler,
@@ -63,6 +63,14 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
     return db;
   };
   registerHealthRoutes(api, readiness);
+  // Ingest acknowledges once a request is in its write-ahead log and writes the aggregates to the
+  // database in checkpoints; API reads first wait for a checkpoint holding every acknowledged span, so
+  // the series API (and every page) sees each 2xx. Immediate when nothing is waiting.
+  api.addHook("preHandler", async (request) => {
+    if (pipeline && (request.url.startsWith("/api/") || request.url.startsWith("/trpc"))) {
+      await pipeline.flushAcknowledged();
+    }
+  });
   registerSeriesRoutes(api, { db: openDb });
   registerReportRoutes(api, { db: openDb });
   registerChangeRoutes(api, { db: openDb, token: config.token, clock: Date.now });
@@ -119,7 +127,10 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
       db,
       logger: ingestLogger,
       onCommitted: (batch) => runner.observe(batch),
+      writeAheadLogDir: ingestWalDirOf(config),
     });
+    // Replays what the log holds beyond the last checkpoint before any receiver takes traffic.
+    await ingest.start();
     pipeline = ingest;
     const cors = config.corsOrigins.length > 0 ? { allowedOrigins: config.corsOrigins } : null;
     otlpHttp = createOtlpHttpServer({
@@ -187,6 +198,14 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
     return closing;
   };
   return { apiUrl, ready, close };
+}
+
+/** The configured log directory, else one owned by the PGlite data, or a local one beside PostgreSQL. */
+function ingestWalDirOf(config: ServeConfig): string {
+  if (config.ingestWalDir) return resolve(config.ingestWalDir);
+  return config.databaseUrl
+    ? resolve(".faultline", "ingest-wal")
+    : join(resolve(config.dataDir), "ingest-wal");
 }
 
 function urlOf(address: AddressInfo): string {
