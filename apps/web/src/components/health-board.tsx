@@ -137,11 +137,11 @@ export function HealthBoard(props: { board: Board; range: string }) {
       <table className="board board-services">
         {/* Fixed column widths: the browser lays out hundreds of rows without measuring each first. */}
         <colgroup>
+          <col className="board-service-column" />
+          <col className="board-number-column" />
+          <col className="board-number-column" />
+          <col className="board-number-column" />
           <col />
-          <col className="board-number-column" />
-          <col className="board-number-column" />
-          <col className="board-number-column" />
-          <col className="board-sparkline-column" />
         </colgroup>
         <thead>
           <tr>
