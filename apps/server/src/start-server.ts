@@ -88,6 +88,7 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
   await registerTrpcRoutes(api, {
     db: openDb,
     clock: Date.now,
+    token: config.token,
     notifier: () => notifications ?? null,
     config: (request) => ({
       traceUrlTemplate: config.traceUrlTemplate ?? null,

@@ -23,6 +23,13 @@ export interface NotificationTester {
   sendTest(destinationId: string, actor: string | null): Promise<TestSendOutcome | null>;
 }
 
+/**
+ * Checks an `Authorization` header value against the server's API token (`--token`). The server
+ * passes the same constant-time verifier its REST writes and receivers use, so this package compares
+ * no secrets itself.
+ */
+export type WriteTokenVerifier = (authorization: string | undefined) => boolean;
+
 /** What every procedure gets: the database, a clock (ms since the epoch) and the serve settings. */
 export interface ApiContext {
   db: DbHandle;
@@ -35,6 +42,11 @@ export interface ApiContext {
   actor: string | null;
   /** Null when this process runs no delivery worker. */
   notifier: NotificationTester | null;
+  /**
+   * Whether this request may change anything: true when no token is configured, else whether its
+   * `Authorization: Bearer` header carries the token. A function, so only mutations pay for the check.
+   */
+  mayWrite: () => boolean;
 }
 
 export interface CreateContextOptions {
@@ -44,6 +56,11 @@ export interface CreateContextOptions {
   /** Request headers, when called over HTTP. */
   headers?: Record<string, string | string[] | undefined>;
   notifier?: NotificationTester | null;
+  /**
+   * The server's token check; null or absent when no token is configured (writes open, which the CLI
+   * allows only on a loopback address).
+   */
+  verifyWriteToken?: WriteTokenVerifier | null;
 }
 
 export const actorHeader = "x-faultline-user";
@@ -59,7 +76,18 @@ export function createContext(options: CreateContextOptions): ApiContext {
     },
     actor: actorFrom(options.headers?.[actorHeader]),
     notifier: options.notifier ?? null,
+    mayWrite: mayWriteCheck(options.verifyWriteToken ?? null, options.headers?.authorization),
   };
+}
+
+function mayWriteCheck(
+  verify: WriteTokenVerifier | null,
+  authorization: string | string[] | undefined,
+): () => boolean {
+  if (verify === null) return () => true;
+  // Node joins repeated headers except Authorization, which it keeps once; an array is never valid.
+  const header = typeof authorization === "string" ? authorization : undefined;
+  return () => verify(header);
 }
 
 function actorFrom(value: string | string[] | undefined): string | null {

@@ -6,6 +6,7 @@ export {
   type CreateContextOptions,
   createContext,
   type NotificationTester,
+  type WriteTokenVerifier,
 } from "./create-context.ts";
 export { loadCorrelationReport } from "./load-correlation-report.ts";
-export { createCallerFactory } from "./trpc.ts";
+export { createCallerFactory, writeTokenRequiredMessage } from "./trpc.ts";

@@ -1,5 +1,6 @@
 import { type ApiConfig, appRouter, createContext, type NotificationTester } from "@faultline/api";
 import type { DbHandle } from "@faultline/db";
+import { createBearerTokenVerifier } from "@faultline/ingest";
 import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import type { ApiApp } from "./health-routes.ts";
 
@@ -10,10 +11,16 @@ export interface TrpcRouteDeps {
   config: (request: { hostname: string }) => Partial<ApiConfig>;
   /** The delivery worker once it runs (the notifications page's "send test" goes through it). */
   notifier?: () => NotificationTester | null;
+  /**
+   * The API token (`--token`): when set, every mutation needs `Authorization: Bearer <token>`, checked
+   * by the same constant-time verifier as the REST writes and the receivers. Queries stay open.
+   */
+  token?: string | undefined;
 }
 
 /** Mounts the UI's tRPC API (`@faultline/api`) under `/trpc`. */
 export async function registerTrpcRoutes(app: ApiApp, deps: TrpcRouteDeps): Promise<void> {
+  const verifyWriteToken = createBearerTokenVerifier(deps.token);
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",
     trpcOptions: {
@@ -29,6 +36,7 @@ export async function registerTrpcRoutes(app: ApiApp, deps: TrpcRouteDeps): Prom
           config: deps.config(req),
           headers: req.headers,
           notifier: deps.notifier?.() ?? null,
+          verifyWriteToken,
         }),
       onError: ({
         error,
