@@ -27,6 +27,10 @@ export async function serveWithStory(options: {
   port?: number;
   /** A `--notify-config` file (paging destinations, rules, mutes). */
   notifyConfig?: string;
+  /** `--token`: ingest and API writes need it (the replay sends it too). */
+  token?: string;
+  /** False: settled once the incident list stops changing, whether or not a cause was attributed. */
+  untilCause?: boolean;
 }): Promise<ServedStory> {
   const dataDir = await mkdtemp(join(tmpdir(), "faultline-ui-"));
   const config = parseServeConfig({
@@ -38,6 +42,7 @@ export async function serveWithStory(options: {
     webDist: options.webDist,
     traceUrlTemplate: options.traceUrlTemplate ?? "http://localhost:16686/trace/{traceId}",
     ...(options.notifyConfig ? { notifyConfig: options.notifyConfig } : {}),
+    ...(options.token ? { token: options.token } : {}),
   });
   const server = await startServer(config, pino({ level: process.env.E2E_LOG ?? "silent" }));
   const { otlpHttpUrl } = await server.ready;
@@ -46,9 +51,10 @@ export async function serveWithStory(options: {
     apiUrl: server.apiUrl,
     otlpHttpUrl,
     seed: `ui:${options.story}`,
+    ...(options.token ? { token: options.token } : {}),
     endMs: Date.now() - 5 * 60_000,
   });
-  await waitForCause(server.apiUrl);
+  await waitForCause(server.apiUrl, options.untilCause ?? true);
   return {
     server,
     apiUrl: server.apiUrl,
@@ -61,8 +67,11 @@ export async function serveWithStory(options: {
   };
 }
 
-/** Polls the triage list until an incident with a cause has stayed the same for three polls. */
-async function waitForCause(apiUrl: string, deadlineMs = 120_000): Promise<void> {
+/**
+ * Polls the triage list until an incident (with a cause, when `requireCause`) has stayed the same for
+ * three polls.
+ */
+async function waitForCause(apiUrl: string, requireCause: boolean, deadlineMs = 120_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   let previous = "";
   let agreeing = 0;
@@ -73,7 +82,10 @@ async function waitForCause(apiUrl: string, deadlineMs = 120_000): Promise<void>
     };
     const incidents = body.result.data.incidents.map(({ id, causeChangeId }) => ({ id, causeChangeId }));
     const text = JSON.stringify(incidents);
-    agreeing = text === previous && incidents.some((incident) => incident.causeChangeId) ? agreeing + 1 : 0;
+    agreeing =
+      text === previous && incidents.some((incident) => !requireCause || incident.causeChangeId)
+        ? agreeing + 1
+        : 0;
     if (agreeing >= 2) return;
     previous = text;
     await new Promise((resolve) => setTimeout(resolve, 2_000));

@@ -1,6 +1,7 @@
 import { type QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { lazy, Suspense, useState } from "react";
 import { BrowserRouter, NavLink, Route, Routes } from "react-router";
+import { ApiTokenDialog, ForgetApiTokenButton } from "./components/api-token-dialog.tsx";
 import { UserNameField } from "./components/user-name-field.tsx";
 import { TriagePage } from "./pages/triage-page.tsx";
 import { type ApiClient, createApiClient, createQueryClient, TRPCProvider } from "./trpc.ts";
@@ -66,6 +67,7 @@ export function AppRoutes() {
         </nav>
         <div className="topbar-right">
           <UserNameField />
+          <ForgetApiTokenButton />
         </div>
       </header>
       <main id="main">
@@ -104,6 +106,7 @@ export function App(props: { queryClient?: QueryClient; trpcClient?: ApiClient }
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
         <BrowserRouter>
           <AppRoutes />
+          <ApiTokenDialog />
         </BrowserRouter>
       </TRPCProvider>
     </QueryClientProvider>
