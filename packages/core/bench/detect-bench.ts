@@ -286,12 +286,17 @@ console.log(
 );
 const measuredFromMs = t0 + warmupBuckets * step;
 const opened = engine.allIncidents().filter((incident) => incident.startedAtMs >= measuredFromMs);
+// Found: an incident rooted at (or listing) the failing service, detected within two minutes of the
+// fault's start (its onset may read earlier: a caller's own onset estimate can reach back into noise).
 const caught = faults.filter((fault) =>
-  opened.some(
-    (incident) =>
-      incident.services.includes(fault.service) &&
-      Math.abs(incident.startedAtMs - (t0 + fault.startBucket * step)) <= 60_000,
-  ),
+  engine.allIncidents().some((incident) => {
+    const faultStartMs = t0 + fault.startBucket * step;
+    return (
+      (incident.rootService === fault.service || incident.services.includes(fault.service)) &&
+      incident.detectedAtMs >= faultStartMs &&
+      incident.detectedAtMs <= faultStartMs + 120_000
+    );
+  }),
 );
 console.log(
   `faults while measuring: ${faults.length} (${faults.map((fault) => `${fault.effect} on ${fault.service}`).join(", ")}), ${caught.length} found as incidents; incidents opened while measuring: ${opened.length}`,
