@@ -18,7 +18,10 @@
  * BENCH_ONLY=proto,gzip,json,baseline and BENCH_STORAGE=pglite,postgres to run a subset,
  * BENCH_ROLLUP_INTERVAL_MS (the server's rollup fold interval; a large value keeps folds out of the
  * timed window, to see what they cost), BENCH_WAL=0 (acknowledge after a database commit, no log),
- * BENCH_CHECKPOINT_INTERVAL_MS (the log's checkpoint interval, default the server's 1 000).
+ * BENCH_CHECKPOINT_INTERVAL_MS (the log's checkpoint interval, default the server's 1 000),
+ * BENCH_SPREAD_MS (event time the workload spans; default 50 minutes replayed in seconds, so nearly every
+ * request opens buckets of its own — a small value such as 20 000 is live-like traffic, where many
+ * requests add to the same open buckets and a checkpoint merges them).
  */
 import { gzip } from "node:zlib";
 import { BenchServer } from "./bench-child.ts";
@@ -53,10 +56,12 @@ const log = (text: string): void => {
 };
 
 const generationStarted = performance.now();
+const spreadMs = process.env.BENCH_SPREAD_MS ? Number(process.env.BENCH_SPREAD_MS) : undefined;
 const workload = generateWorkload({
   count: requestCount,
   nowMs: Date.now(),
   withJson: variants.includes("json"),
+  ...(spreadMs !== undefined ? { spreadMs } : {}),
 });
 const bodies: Record<Variant, LoadRequest[]> = {
   proto: workload.map((request) => ({ body: request.proto, spans: request.spans })),
@@ -77,6 +82,7 @@ log(
     `gzip ${averageBytes(bodies.gzip).toFixed(0)} B/span, JSON ${averageBytes(bodies.json).toFixed(0)} B/span; ` +
     `generated in ${((performance.now() - generationStarted) / 1000).toFixed(1)} s; ` +
     `concurrency ${concurrency}; node ${process.version}; ` +
+    (spreadMs !== undefined ? `event time over ${spreadMs} ms; ` : "") +
     (withLog ? "2xx after the write-ahead log sync" : "2xx after the database commit (BENCH_WAL=0)"),
 );
 
