@@ -477,7 +477,8 @@ export class DetectionEngine {
       if (alarm) alarms.push({ key: state.key, ...alarm });
     }
     // Users of signals still alarmed whose errors went on in this bucket count towards their incident.
-    for (const [at, registers] of columns.userRegisters.entries()) {
+    for (let at = 0; at < columns.registerCount; at += 1) {
+      const registers = columns.userRegisters[at] as SketchBins;
       const signal = columns.userRegisterSignals[at] ?? 0;
       const alarm = (this.signalsByIndex[signal] as SignalState).alarm;
       if (alarm && (columns.errors[signal] ?? 0) > 0) {
@@ -1021,6 +1022,7 @@ export class DetectionEngine {
           this.failingMembers(incident.environment, incident),
           incident.startedAtMs - this.config.stepMs,
           incident.startedAtMs + rootWindowMs,
+          new Set(incident.services),
         );
         const root = this.rootOf(incident, view);
         if (root !== incident.rootService) {
@@ -1140,6 +1142,12 @@ export class DetectionEngine {
     members: ReadonlyMap<string, DetectorSignal>,
     windowStart: number,
     windowEnd: number,
+    /**
+     * When given, `excess` and `explainedBy` are asked only about these services (an incident's own), so
+     * only their signals and calls are read (and the dropping services' calls, which explain starved
+     * callees). Answers for them are the same as without it.
+     */
+    focus?: ReadonlySet<string>,
   ): {
     excess: Map<string, number>;
     explainedBy: (service: string) => string | null;
@@ -1159,13 +1167,18 @@ export class DetectionEngine {
       const state = this.signals.get(key);
       if (!state) continue;
       failing.add(state.service);
+      if (signal === "throughput") dropping.add(state.service);
+      if (focus && !focus.has(state.service)) continue;
       const into = state.kind === "client" || state.kind === "producer" ? outgoingExcess : entryExcess;
       into.set(
         state.service,
         (into.get(state.service) ?? 0) + this.excessErrors(state, windowStart, windowEnd),
       );
-      if (signal === "throughput") dropping.add(state.service);
     }
+    // The callers whose call edges are read: every failing one, or the focus and the dropping ones.
+    const sources = focus
+      ? [...failing].filter((service) => focus.has(service) || dropping.has(service))
+      : failing;
     const excess = new Map<string, number>(outgoingExcess);
     for (const [service, value] of entryExcess) excess.set(service, value);
     const callErrors = new Map<string, Map<string, number>>();
@@ -1177,7 +1190,7 @@ export class DetectionEngine {
       const bySource = callsBySourceOf(bucket).get(environment);
       if (!bySource) continue;
       positions.length = 0;
-      for (const source of failing) for (const at of bySource.get(source) ?? []) positions.push(at);
+      for (const source of sources) for (const at of bySource.get(source) ?? []) positions.push(at);
       positions.sort((a, b) => a - b);
       for (const at of positions) {
         const edge = bucket.edges[at];

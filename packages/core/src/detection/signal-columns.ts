@@ -50,9 +50,10 @@ export class SignalColumns {
   sketchCount = 0;
   /** Numeric latency of signals with sketches in object form, by signal number. */
   readonly latency = new Map<number, LatencyBinCounts>();
-  /** Non-empty user-register sketches and the signal each belongs to, in arrival order. */
-  readonly userRegisters: SketchBins[] = [];
+  /** User-register sketches and the signal each belongs to, in arrival order (the first `registerCount`). */
+  readonly userRegisters: (SketchBins | undefined)[] = [];
   readonly userRegisterSignals: number[] = [];
+  registerCount = 0;
 
   constructor(capacity: number) {
     this.spans = new Float64Array(capacity);
@@ -179,10 +180,17 @@ export class SignalColumns {
     return latency.quantile(0.95);
   }
 
-  /** Keeps a non-empty user-register sketch of `signal`. */
+  /** Keeps a user-register sketch of `signal` (by reference). */
   addUserRegisters(signal: number, registers: SketchBins): void {
-    this.userRegisters.push(registers);
-    this.userRegisterSignals.push(signal);
+    const position = this.registerCount;
+    this.registerCount += 1;
+    if (position < this.userRegisters.length) {
+      this.userRegisters[position] = registers;
+      this.userRegisterSignals[position] = signal;
+    } else {
+      this.userRegisters.push(registers);
+      this.userRegisterSignals.push(signal);
+    }
   }
 
   /** Empties the columns for reuse, touching only the signals that had data. */
@@ -202,8 +210,8 @@ export class SignalColumns {
       freeLatencyCounts.push(latency);
     }
     this.latency.clear();
-    this.userRegisters.length = 0;
-    this.userRegisterSignals.length = 0;
+    this.userRegisters.fill(undefined, 0, this.registerCount);
+    this.registerCount = 0;
   }
 }
 
