@@ -509,19 +509,30 @@ describe("OTLP/HTTP overload and slow clients", () => {
 
   it("§8 requests beyond the concurrency limit → 503, the rest succeed", async () => {
     const { port, sink } = await start({ maxConcurrentRequests: 4 });
+    // The sink holds every request it gets until all 40 are accounted for — held by the sink or
+    // already answered — so the limit is tested with all of them in flight, whatever the machine's speed.
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => {
       release = r;
     });
+    let held = 0;
+    let answered = 0;
+    const settleOne = () => {
+      if (held + answered === 40) release();
+    };
     sink.respond = async () => {
+      held += 1;
+      settleOne();
       await gate;
       return { status: "accepted", rejectedSpans: 0, errorMessage: null };
     };
     const pending = Array.from({ length: 40 }, () =>
-      send({ port, headers: PROTO, body: encodeTestRequest(spans) }),
+      send({ port, headers: PROTO, body: encodeTestRequest(spans) }).then((response) => {
+        answered += 1;
+        settleOne();
+        return response;
+      }),
     );
-    await new Promise((r) => setTimeout(r, 300));
-    release();
     const statuses = (await Promise.all(pending)).map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(4);
     expect(statuses.filter((s) => s === 503)).toHaveLength(36);
