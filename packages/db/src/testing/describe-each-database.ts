@@ -50,7 +50,9 @@ function describeOn(
       const fresh = await createScratchDatabase(testPostgresUrl);
       dropDatabase = fresh.drop;
       handle = await createDb({ databaseUrl: fresh.url, poolSize: 4 });
-    }, 60_000);
+      // Starting PGlite's WASM alone is ~3–5 s of CPU; with turbo running every package's suites at
+      // once on two cores it took over a minute in CI. A safety net, not a performance bound.
+    }, 180_000);
     afterAll(async () => {
       await handle?.close();
       await dropDatabase?.();
