@@ -113,10 +113,13 @@ export class DetectionRunner {
     // Idle means nothing arrived for a while AND nothing is still on its way through ingest: a slow
     // commit on a loaded machine must not let the flush close buckets its data still belongs to.
     const idle = now - this.lastDataWallMs >= this.idleFlushMs && !(this.ingestBusy?.() ?? false);
-    // Live data (event time near the wall clock) closes behind the clock; replayed history closes once
-    // the sender has gone quiet, since no later event time will come to push the watermark.
+    // Live data (event time near the wall clock) closes behind the clock. Replayed history closes on
+    // event time alone while it flows (the clock is far ahead of it: closing behind the clock would shut
+    // every bucket at each step and drop the parts of a bucket that arrive in a later request, so the
+    // result would depend on the sender's pace), and entirely once the sender has gone quiet, since no
+    // later event time will come to push the watermark.
     const replaying = this.newestEventMs < now - 120_000;
-    const flushUpTo = idle && replaying ? Number.POSITIVE_INFINITY : now - 20_000;
+    const flushUpTo = replaying ? (idle ? Number.POSITIVE_INFINITY : undefined) : now - 20_000;
     const changed = this.engine.advance(flushUpTo);
     await deleteIncidents(this.db, this.engine.takeRemovedIncidentIds());
     for (const incident of changed) {
