@@ -1,9 +1,7 @@
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { build } from "vite";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildProductionUi, chromiumMissing, launchChromium, screenshotsDir } from "./browser-fixtures.ts";
 import { type ServedStory, serveWithStory } from "./serve-with-story.ts";
 
 // `faultline serve --token`: the UI reads freely, and the first change it makes is refused until the
@@ -11,18 +9,10 @@ import { type ServedStory, serveWithStory } from "./serve-with-story.ts";
 // the test, except the browser's own line for a 401 (tRPC's streamed batches answer 200 and carry the
 // refusal inside, but a transport that answers 401 is just as expected here).
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const browserMissing = !existsSync(chromiumPath);
-if (browserMissing) {
-  if (process.env.FAULTLINE_REQUIRE_BROWSER === "1") {
-    throw new Error(`Chromium is required (FAULTLINE_REQUIRE_BROWSER=1) but ${chromiumPath} is missing`);
-  }
-  console.warn(`[faultline] SKIPPING the API token end-to-end test: no Chromium at ${chromiumPath}`);
-}
+const browserMissing = chromiumMissing("the API token end-to-end test");
 
-const webRoot = fileURLToPath(new URL("..", import.meta.url));
 const outDir = fileURLToPath(new URL("../test-results/e2e-dist-api-token", import.meta.url));
-const screenshots = fileURLToPath(new URL("../test-results/screenshots", import.meta.url));
+const screenshots = screenshotsDir;
 const token = "e2e-api-token-7f3c9a";
 const wrongToken = "e2e-wrong-token-000";
 /** What Chromium logs for a request answered 401: expected here, the UI learns of the token that way. */
@@ -37,20 +27,7 @@ describe.skipIf(browserMissing)("the UI asks for the API token of a server start
   const acknowledgeAuthorizations: string[] = [];
 
   beforeAll(async () => {
-    // A production build, as `npm start` serves (see postmortem.e2e.test.ts for why NODE_ENV matters).
-    const nodeEnv = process.env.NODE_ENV;
-    process.env.NODE_ENV = "production";
-    try {
-      await build({
-        root: webRoot,
-        mode: "production",
-        logLevel: "warn",
-        build: { outDir, emptyOutDir: true },
-      });
-    } finally {
-      process.env.NODE_ENV = nodeEnv;
-    }
-    await mkdir(screenshots, { recursive: true });
+    await buildProductionUi(outDir);
     served = await serveWithStory({
       story: "dm-canary",
       webDist: outDir,
@@ -58,18 +35,7 @@ describe.skipIf(browserMissing)("the UI asks for the API token of a server start
       // The token is about changes, not detection: any incident to act on will do.
       untilCause: false,
     });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on("console", (message) => {
       if (message.type() === "error" && !expected401.test(message.text())) {

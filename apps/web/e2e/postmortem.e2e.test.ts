@@ -1,28 +1,19 @@
-import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { build } from "vite";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildProductionUi, chromiumMissing, launchChromium, screenshotsDir } from "./browser-fixtures.ts";
 import { type ServedStory, serveWithStory } from "./serve-with-story.ts";
 
 // After the fire, end to end: from the dm-canary incident write a postmortem, edit it (hostile Markdown
 // included), meet a concurrent save, add an action item, reload and find it, publish, export, and see
 // the incident counted against its deploy on the reports page. Console errors and dialogs fail it.
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const browserMissing = !existsSync(chromiumPath);
-if (browserMissing) {
-  if (process.env.FAULTLINE_REQUIRE_BROWSER === "1") {
-    throw new Error(`Chromium is required (FAULTLINE_REQUIRE_BROWSER=1) but ${chromiumPath} is missing`);
-  }
-  console.warn(`[faultline] SKIPPING the postmortem end-to-end test: no Chromium at ${chromiumPath}`);
-}
+const browserMissing = chromiumMissing("the postmortem end-to-end test");
 
-const webRoot = fileURLToPath(new URL("..", import.meta.url));
 // Its own build directory: the other end-to-end file builds in parallel.
 const outDir = fileURLToPath(new URL("../test-results/e2e-dist-postmortem", import.meta.url));
-const screenshots = fileURLToPath(new URL("../test-results/screenshots", import.meta.url));
+const screenshots = screenshotsDir;
 
 const hostileMarkdown = [
   "",
@@ -45,33 +36,9 @@ describe.skipIf(browserMissing)("postmortems and reports in headless Chromium", 
   beforeAll(async () => {
     // A production build, as `npm start` serves: under vitest NODE_ENV is "test", which makes Vite build
     // in development flavour (import.meta.env.DEV true: the UI's Faro would then report to the dev
-    // server's /collect proxy, which `faultline serve` does not have).
-    const nodeEnv = process.env.NODE_ENV;
-    process.env.NODE_ENV = "production";
-    try {
-      await build({
-        root: webRoot,
-        mode: "production",
-        logLevel: "warn",
-        build: { outDir, emptyOutDir: true },
-      });
-    } finally {
-      process.env.NODE_ENV = nodeEnv;
-    }
-    await mkdir(screenshots, { recursive: true });
+    await buildProductionUi(outDir);
     served = await serveWithStory({ story: "dm-canary", webDist: outDir });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
     page.on("console", (message) => {
       if (message.type() === "error") problems.push(`${message.text()} @ ${message.location().url}`);

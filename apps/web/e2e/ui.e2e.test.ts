@@ -1,28 +1,16 @@
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { build } from "vite";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildProductionUi, chromiumMissing, launchChromium, screenshotsDir } from "./browser-fixtures.ts";
 import { type ServedStory, serveWithStory } from "./serve-with-story.ts";
 
 // The on-call path end to end: a real `faultline serve` with the dm-canary story replayed into it,
 // the built UI in headless Chromium. Any console error or uncaught page error fails the test.
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const browserMissing = !existsSync(chromiumPath);
-if (browserMissing) {
-  if (process.env.FAULTLINE_REQUIRE_BROWSER === "1") {
-    throw new Error(`Chromium is required (FAULTLINE_REQUIRE_BROWSER=1) but ${chromiumPath} is missing`);
-  }
-  console.warn(
-    `[faultline] SKIPPING the UI end-to-end test: no Chromium at ${chromiumPath} (apt-get install chromium)`,
-  );
-}
+const browserMissing = chromiumMissing("the UI end-to-end test");
 
-const webRoot = fileURLToPath(new URL("..", import.meta.url));
 const outDir = fileURLToPath(new URL("../test-results/e2e-dist", import.meta.url));
-const screenshots = fileURLToPath(new URL("../test-results/screenshots", import.meta.url));
+const screenshots = screenshotsDir;
 
 describe.skipIf(browserMissing)("the UI in headless Chromium against faultline serve", () => {
   let served: ServedStory;
@@ -32,21 +20,9 @@ describe.skipIf(browserMissing)("the UI in headless Chromium against faultline s
 
   beforeAll(async () => {
     // Always the current sources, built the way `npm start` builds them.
-    await build({ root: webRoot, logLevel: "warn", build: { outDir, emptyOutDir: true } });
-    await mkdir(screenshots, { recursive: true });
+    await buildProductionUi(outDir);
     served = await serveWithStory({ story: "dm-canary", webDist: outDir });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on("console", (message) => {
       if (message.type() === "error") consoleErrors.push(`${message.text()} @ ${message.location().url}`);
