@@ -19,7 +19,7 @@ function boardOf(count: number): Board {
       requestsPerSecond: index,
       errorRate: index === 7 ? 0.5 : index % 10 === 0 ? null : index / 10_000,
       p95Ms: 1000 - index,
-      sparkline: [{ t: fromMs, errorRate: 0 }],
+      sparkline: { startMs: fromMs, stepMs: 60_000, values: [0, index / 10_000] },
     })),
     destinations: [],
     changes: [

@@ -40,6 +40,14 @@ function useInAppLinks() {
   );
 }
 
+/** A grid sparkline's cells as points at each cell's middle. */
+function gridPoints(grid: ServiceRow["sparkline"]): { t: number; v: number | null }[] {
+  return grid.values.map((value, cell) => ({
+    t: grid.startMs + (cell + 0.5) * grid.stepMs,
+    v: value,
+  }));
+}
+
 /** One service's row; memoised so a re-sort or a filter keystroke moves rows instead of redrawing them. */
 const BoardRow = memo(function BoardRow(props: {
   row: ServiceRow;
@@ -65,7 +73,7 @@ const BoardRow = memo(function BoardRow(props: {
       <td className="num">{formatMs(row.p95Ms)}</td>
       <td>
         <Sparkline
-          points={row.sparkline.map((point) => ({ t: point.t, v: point.errorRate }))}
+          points={gridPoints(row.sparkline)}
           fromMs={props.fromMs}
           toMs={props.toMs}
           markers={props.markers}

@@ -185,7 +185,13 @@ describeEachDatabase("incidents, services and changes routers", ({ handle: db })
     // The board reads minutes; its hour ends with the minute holding now, so it starts 39 minutes
     // before onset: 59 minutes of 120 spans, 600 of them failed (a quarter of the 20 since onset).
     expect(byName["dm-api"]?.errorRate).toBeCloseTo(600 / (59 * 120), 5);
-    expect(byName["dm-api"]?.sparkline.length).toBe(40);
+    // One cell a minute, 09:21–10:20: clean before onset, a quarter failing after, none in the
+    // minute holding now (no spans yet).
+    const cells = byName["dm-api"]?.sparkline.values ?? [];
+    expect(cells).toHaveLength(60);
+    expect(cells.slice(0, 39)).toEqual(Array(39).fill(0));
+    expect(cells.slice(39, 59)).toEqual(Array(20).fill(0.25));
+    expect(cells.at(-1)).toBeNull();
     expect(byName.quiet?.errorRate).toBe(0);
     expect(byName["dm-api"]?.p95Ms).toBeCloseTo(50, -1);
     expect(board.changes.map((change) => change.id)).toEqual([changeId]);

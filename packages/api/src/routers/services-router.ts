@@ -9,12 +9,12 @@ import {
   type SketchBins,
 } from "@faultline/db";
 import { z } from "zod";
-import { round, roundOrNull, signalPointsOf } from "../signal-points.ts";
+import { errorRateGrid, round, roundOrNull, signalPointsOf } from "../signal-points.ts";
 import { stepFor, timeRangeInput, windowOf } from "../time-ranges.ts";
 import { publicProcedure, router } from "../trpc.ts";
 
-/** Points in a health-board sparkline: enough to see a shape, few enough for 500 rows. */
-const boardSparklinePoints = 40;
+/** Cells in a health-board sparkline: enough to see a shape, few enough for 500 rows. */
+const boardSparklinePoints = 60;
 
 /**
  * The board reads numbers only, at the coarsest step that still draws a sparkline: minutes up to an
@@ -71,22 +71,21 @@ export const servicesRouter = router({
         ...window,
         services: signals.map((service) => {
           const { useRequests, requests, errors } = rates(service.buckets);
-          const sparkline = service.buckets.map((bucket) => {
-            const total = useRequests ? bucket.requests : bucket.spans;
-            const failed = useRequests ? bucket.requestErrors : bucket.errors;
-            return { t: bucket.bucketStartMs, errorRate: total > 0 ? round(failed / total, 4) : null };
-          });
+          const sparkline = errorRateGrid(
+            service.buckets.map((bucket) => ({
+              bucketStartMs: bucket.bucketStartMs,
+              total: useRequests ? bucket.requests : bucket.spans,
+              errors: useRequests ? bucket.requestErrors : bucket.errors,
+            })),
+            window,
+            boardSparklinePoints,
+          );
           return {
             service: service.service,
             requestsPerSecond: round(requests / rangeSeconds, 3),
             errorRate: requests > 0 ? round(errors / requests, 5) : null,
             p95Ms: roundOrNull(p95Of(latency.get(service.service)), 2),
-            sparkline: downsampleLttb(
-              sparkline,
-              boardSparklinePoints,
-              (p) => p.t,
-              (p) => p.errorRate,
-            ),
+            sparkline,
           };
         }),
         destinations: destinations.map((destination) => ({
