@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { replaceFileNotificationConfig, saveIncident } from "@faultline/db";
+import { loadNotificationConfig, replaceFileNotificationConfig, saveIncident } from "@faultline/db";
 import { describeEachDatabase } from "@faultline/db/testing";
 import { DeliveryWorker } from "@faultline/notify";
 import { expect, it } from "vitest";
@@ -41,6 +41,32 @@ describeEachDatabase("notifications router", ({ handle }) => {
     await caller().notifications.deleteMute({ id: "maint" });
     await caller().notifications.deleteDestination({ id: "team-slack" });
     expect(await caller().notifications.config()).toEqual({ destinations: [], rules: [], mutes: [] });
+  });
+
+  it("hides a webhook's credentials and query values, and keeps them when the shown URL is saved back", async () => {
+    const secretUrl = "https://bot:pa55word@hooks.example/incidents?token=s3cret&team=core#frag";
+    await caller().notifications.upsertDestination({ id: "hook", kind: "webhook", url: secretUrl });
+    const shown = (await caller().notifications.config()).destinations[0];
+    expect(shown?.settings.url).toBe("https://…@hooks.example/incidents?token=…&team=…");
+    expect(JSON.stringify(shown)).not.toMatch(/pa55word|s3cret|bot:/);
+    // Saved back as shown (the UI's edit form), with another name: the stored URL stays whole.
+    await caller().notifications.upsertDestination({
+      id: "hook",
+      name: "Incident bot",
+      kind: "webhook",
+      url: shown?.settings.url as string,
+    });
+    const stored = (await loadNotificationConfig(handle())).destinations[0];
+    expect(stored).toMatchObject({ name: "Incident bot", settings: { url: secretUrl } });
+    // A placeholder that is not the stored URL's would be stored as is: refused.
+    await expect(
+      caller().notifications.upsertDestination({
+        id: "hook",
+        kind: "webhook",
+        url: "https://…@other.example/incidents?token=…",
+      }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("whole URL") });
+    await caller().notifications.deleteDestination({ id: "hook" });
   });
 
   it("rejects bad input, unknown ids and edits to what the config file manages", async () => {

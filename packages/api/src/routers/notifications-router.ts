@@ -48,18 +48,63 @@ const apiDestinationSchema = destinationConfigSchema.superRefine((destination, c
   }
 });
 
+/** What replaces a hidden part of a URL (its credentials, its query values). */
+const hidden = "…";
+
 /**
- * A Slack incoming-webhook URL is itself a secret (the token is in its path): show only its origin.
- * Secrets configured by environment variable are shown by the variable's name, never read.
+ * A webhook URL as the API shows it: credentials in its user-info and the values of its query (where
+ * receivers put tokens, `?token=…`) hidden, the fragment dropped; scheme, host, path and parameter
+ * names stay, so the row still says where pages go.
+ */
+export function redactWebhookUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    const credentials = url.username || url.password ? `${hidden}@` : "";
+    const query = [...new Set(url.searchParams.keys())].map(
+      (name) => `${encodeURIComponent(name)}=${hidden}`,
+    );
+    return `${url.protocol}//${credentials}${url.host}${url.pathname}${query.length > 0 ? `?${query.join("&")}` : ""}`;
+  } catch {
+    return "(hidden)";
+  }
+}
+
+/**
+ * A Slack incoming-webhook URL is itself a secret (the token is in its path): show only its origin. A
+ * generic webhook's credentials and query values are hidden. Secrets configured by environment variable
+ * are shown by the variable's name, never read.
  */
 function redactDestination(destination: NotificationDestination): NotificationDestination {
   const { settings } = destination;
-  if (destination.kind !== "slack" || !settings.url) return destination;
+  if (!settings.url) return destination;
+  if (destination.kind === "webhook") {
+    return { ...destination, settings: { ...settings, url: redactWebhookUrl(settings.url) } };
+  }
+  if (destination.kind !== "slack") return destination;
   let origin = "(hidden)";
   try {
-    origin = `${new URL(settings.url).origin}/…`;
+    origin = `${new URL(settings.url).origin}/${hidden}`;
   } catch {}
   return { ...destination, settings: { ...settings, url: origin } };
+}
+
+/**
+ * The UI edits a destination with the URL it was shown, hidden parts and all: that URL, unchanged,
+ * means "keep the stored one". Any other URL with a hidden part would store the placeholder: refused.
+ */
+function withStoredUrl<T extends { kind: string; url?: string | undefined }>(
+  input: T,
+  stored: NotificationDestination | undefined,
+): T {
+  if (input.url === undefined || !input.url.includes(hidden)) return input;
+  const storedUrl = stored?.kind === input.kind ? stored.settings.url : undefined;
+  if (stored && storedUrl && redactDestination(stored).settings.url === input.url) {
+    return { ...input, url: storedUrl };
+  }
+  throw new TRPCError({
+    code: "BAD_REQUEST",
+    message: `the URL holds a hidden part (${hidden}): enter the whole URL`,
+  });
 }
 
 /** Rows the config file manages are replaced at each start; editing them here would silently revert. */
@@ -86,8 +131,10 @@ export const notificationsRouter = router({
   }),
 
   upsertDestination: publicProcedure.input(apiDestinationSchema).mutation(async ({ ctx, input }) => {
-    await refuseFileManaged(ctx, "destinations", input.id);
-    await upsertNotificationDestination(ctx.db, { ...destinationRow(input), source: "api" });
+    const config = await refuseFileManaged(ctx, "destinations", input.id);
+    const stored = config.destinations.find((destination) => destination.id === input.id);
+    const destination = withStoredUrl(input, stored);
+    await upsertNotificationDestination(ctx.db, { ...destinationRow(destination), source: "api" });
     return { id: input.id };
   }),
 
