@@ -167,9 +167,13 @@ describe.skipIf(browserMissing)("notifications in headless Chromium", () => {
 
     // Keyboard: an opened form has the focus, and Escape closes it.
     await page.getByRole("button", { name: "Add maintenance window" }).click();
-    const focused = await page.evaluate(() =>
-      document.activeElement?.closest("form")?.getAttribute("aria-label"),
-    );
+    // The form mounts after the click's navigation renders (a transition), then takes the focus.
+    await page.getByRole("form", { name: "New maintenance window" }).waitFor();
+    const focused = await page
+      .waitForFunction(() => document.activeElement?.closest("form")?.getAttribute("aria-label"), null, {
+        timeout: 5_000,
+      })
+      .then((handle) => handle.jsonValue());
     expect(focused).toBe("New maintenance window");
     await page.keyboard.press("Escape");
     await page.getByRole("form", { name: "New maintenance window" }).waitFor({ state: "detached" });

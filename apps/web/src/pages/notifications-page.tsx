@@ -1,7 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
+import { type ReactNode, useState } from "react";
 import { useSearchParams } from "react-router";
 import { QueryState } from "../components/query-state.tsx";
+import { IdField, SettingsForm } from "../components/settings-form.tsx";
+import { SettingsSection } from "../components/settings-section.tsx";
 import "../components/notifications.css";
 import { apiErrorText } from "../api-error-text.ts";
 import { formatDateTime, formatMs } from "../format.ts";
@@ -25,7 +27,6 @@ const kindLabels: Record<Destination["kind"], string> = {
 const severities = ["sev1", "sev2", "sev3", "sev4"] as const;
 const signals = ["error_rate", "throughput", "latency", "browser_errors"] as const;
 const eventKinds = ["opened", "escalated", "cause_changed", "resolved", "reopened", "acknowledged"] as const;
-const idPattern = "[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}";
 
 /**
  * `/notifications?edit=<destination|rule|mute>:<id|new>`: where pages go (destinations), which
@@ -77,32 +78,21 @@ export function NotificationsPage() {
   );
 }
 
-/**
- * A form that opens under its table takes the focus (its first field that can be edited), and Escape
- * closes it, so keyboard users need not tab through the table to reach it.
- */
-function useEditorForm(onCancel: () => void) {
-  const ref = useRef<HTMLFormElement>(null);
-  useEffect(() => {
-    const first = ref.current?.querySelector<HTMLElement>(
-      "input:not([readonly]):not([type=hidden]), select, textarea",
-    );
-    first?.focus();
-    ref.current?.scrollIntoView?.({ block: "nearest" });
-  }, []);
-  const onKeyDown = (event: KeyboardEvent<HTMLFormElement>) => {
-    if (event.key === "Escape") {
-      event.preventDefault();
-      onCancel();
-    }
-  };
-  return { ref, onKeyDown };
-}
-
 function useInvalidateConfig() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   return () => queryClient.invalidateQueries({ queryKey: trpc.notifications.config.queryKey() });
+}
+
+/** A save's mutation options: once saved, the settings are read again and the editor closes. */
+function useSavedThen(onDone: () => void) {
+  const invalidate = useInvalidateConfig();
+  return {
+    onSuccess: async () => {
+      await invalidate();
+      onDone();
+    },
+  };
 }
 
 function SourceBadge(props: { source: "file" | "api" }) {
@@ -220,75 +210,63 @@ function DestinationsSection(props: {
   const editing =
     props.editingId === "new" ? null : destinations.find((destination) => destination.id === props.editingId);
   return (
-    <section className="panel" aria-labelledby="destinations-title">
-      <div className="panel-header">
-        <h2 id="destinations-title">
-          Destinations <span className="count">{destinations.length}</span>
-        </h2>
-        <button type="button" onClick={() => props.onEdit("new")}>
-          Add destination
-        </button>
-      </div>
-      {destinations.length === 0 ? (
-        <div className="state state-empty">
+    <SettingsSection
+      id="destinations"
+      title="Destinations"
+      count={destinations.length}
+      addLabel="Add destination"
+      onAdd={() => props.onEdit("new")}
+      empty={
+        <>
           No destinations yet: add one, or list them in the file given to <code>--notify-config</code>.
-        </div>
-      ) : (
-        <div className="table-scroll">
-          <table className="settings-table">
-            <thead>
-              <tr>
-                <th scope="col">Destination</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Target and secrets</th>
-                <th scope="col" className="num">
-                  Per minute
-                </th>
-                <th scope="col">Managed by</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {destinations.map((destination) => (
-                <tr key={destination.id} className={destination.enabled ? undefined : "row-disabled"}>
-                  <th scope="row">
-                    <strong>{destination.name}</strong>
-                    {destination.name !== destination.id && <div className="muted">{destination.id}</div>}
-                    {!destination.enabled && <div className="muted">disabled</div>}
-                  </th>
-                  <td>{kindLabels[destination.kind]}</td>
-                  <td>
-                    <DestinationTarget destination={destination} />
-                  </td>
-                  <td className="num">{destination.rateLimitPerMinute}</td>
-                  <td>
-                    <SourceBadge source={destination.source} />
-                  </td>
-                  <td>
-                    <RowActions
-                      label={destination.name}
-                      source={destination.source}
-                      onEdit={() => props.onEdit(destination.id)}
-                      onDelete={() => remove.mutateAsync({ id: destination.id })}
-                    >
-                      <SendTestButton destination={destination} />
-                    </RowActions>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {props.editingId !== null && (editing || props.editingId === "new") && (
-        <DestinationForm key={props.editingId} destination={editing ?? null} onDone={props.onClose} />
-      )}
-      {props.editingId !== null && props.editingId !== "new" && !editing && (
-        <p className="state state-error" role="alert">
-          No destination {props.editingId}.
-        </p>
-      )}
-    </section>
+        </>
+      }
+      columns={[
+        "Destination",
+        "Kind",
+        "Target and secrets",
+        { label: "Per minute", numeric: true },
+        "Managed by",
+        "Actions",
+      ]}
+      editor={
+        props.editingId === null ? null : editing || props.editingId === "new" ? (
+          <DestinationForm key={props.editingId} destination={editing ?? null} onDone={props.onClose} />
+        ) : (
+          <p className="state state-error" role="alert">
+            No destination {props.editingId}.
+          </p>
+        )
+      }
+    >
+      {destinations.map((destination) => (
+        <tr key={destination.id} className={destination.enabled ? undefined : "row-disabled"}>
+          <th scope="row">
+            <strong>{destination.name}</strong>
+            {destination.name !== destination.id && <div className="muted">{destination.id}</div>}
+            {!destination.enabled && <div className="muted">disabled</div>}
+          </th>
+          <td>{kindLabels[destination.kind]}</td>
+          <td>
+            <DestinationTarget destination={destination} />
+          </td>
+          <td className="num">{destination.rateLimitPerMinute}</td>
+          <td>
+            <SourceBadge source={destination.source} />
+          </td>
+          <td>
+            <RowActions
+              label={destination.name}
+              source={destination.source}
+              onEdit={() => props.onEdit(destination.id)}
+              onDelete={() => remove.mutateAsync({ id: destination.id })}
+            >
+              <SendTestButton destination={destination} />
+            </RowActions>
+          </td>
+        </tr>
+      ))}
+    </SettingsSection>
   );
 }
 
@@ -322,9 +300,7 @@ function SendTestButton(props: { destination: Destination }) {
 }
 
 function DestinationForm(props: { destination: Destination | null; onDone: () => void }) {
-  const editor = useEditorForm(props.onDone);
   const trpc = useTRPC();
-  const invalidate = useInvalidateConfig();
   const existing = props.destination;
   const settings = existing?.settings ?? {};
   const [kind, setKind] = useState<Destination["kind"]>(existing?.kind ?? "webhook");
@@ -337,16 +313,8 @@ function DestinationForm(props: { destination: Destination | null; onDone: () =>
   const [to, setTo] = useState((settings.to ?? []).join(", "));
   const [rateLimit, setRateLimit] = useState(String(existing?.rateLimitPerMinute ?? 30));
   const [enabled, setEnabled] = useState(existing?.enabled ?? true);
-  const save = useMutation(
-    trpc.notifications.upsertDestination.mutationOptions({
-      onSuccess: async () => {
-        await invalidate();
-        props.onDone();
-      },
-    }),
-  );
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const save = useMutation(trpc.notifications.upsertDestination.mutationOptions(useSavedThen(props.onDone)));
+  const submit = () => {
     const base = {
       id: id.trim(),
       name: name.trim() || undefined,
@@ -396,107 +364,82 @@ function DestinationForm(props: { destination: Destination | null; onDone: () =>
     </label>
   );
   return (
-    <form
-      ref={editor.ref}
-      className="settings-form"
+    <SettingsForm
+      label={existing ? `Edit destination ${existing.name}` : "New destination"}
+      title={existing ? `Edit ${existing.name}` : "New destination"}
+      saveLabel="Save destination"
       onSubmit={submit}
-      onKeyDown={editor.onKeyDown}
-      aria-label={existing ? `Edit destination ${existing.name}` : "New destination"}
+      onCancel={props.onDone}
+      isPending={save.isPending}
+      error={save.error}
     >
-      <h3>{existing ? `Edit ${existing.name}` : "New destination"}</h3>
-      <div className="form-grid">
-        <label>
-          Kind
-          <select value={kind} onChange={(event) => setKind(event.target.value as Destination["kind"])}>
-            {kinds.map((one) => (
-              <option key={one} value={one}>
-                {kindLabels[one]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Id
-          <input
-            value={id}
-            onChange={(event) => setId(event.target.value)}
-            required
-            pattern={idPattern}
-            title="1-64 letters, digits, '.', '_' or '-'"
-            readOnly={existing !== null}
-            spellCheck={false}
-          />
-        </label>
-        <label>
-          Name
-          <input
-            value={name}
-            onChange={(event) => setName(event.target.value)}
-            maxLength={200}
-            placeholder="as shown on incidents"
-          />
-        </label>
-        {kind === "webhook" && (
-          <>
-            <label className="wide">
-              URL
-              <input
-                type="url"
-                value={url}
-                onChange={(event) => setUrl(event.target.value)}
-                required
-                placeholder="https://hooks.example.com/faultline"
-                spellCheck={false}
-              />
-            </label>
-            {envField("Signing secret variable (optional)", secretEnv, setSecretEnv, false)}
-          </>
-        )}
-        {kind === "slack" &&
-          envField("Incoming-webhook URL variable (the URL holds a token)", urlEnv, setUrlEnv, true)}
-        {kind === "pagerduty" && envField("Routing key variable", routingKeyEnv, setRoutingKeyEnv, true)}
-        {kind === "email" && (
+      <label>
+        Kind
+        <select value={kind} onChange={(event) => setKind(event.target.value as Destination["kind"])}>
+          {kinds.map((one) => (
+            <option key={one} value={one}>
+              {kindLabels[one]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <IdField value={id} onChange={setId} readOnly={existing !== null} />
+      <label>
+        Name
+        <input
+          value={name}
+          onChange={(event) => setName(event.target.value)}
+          maxLength={200}
+          placeholder="as shown on incidents"
+        />
+      </label>
+      {kind === "webhook" && (
+        <>
           <label className="wide">
-            Recipients
+            URL
             <input
-              value={to}
-              onChange={(event) => setTo(event.target.value)}
+              type="url"
+              value={url}
+              onChange={(event) => setUrl(event.target.value)}
               required
-              placeholder="sre@example.com, oncall@example.com"
+              placeholder="https://hooks.example.com/faultline"
+              spellCheck={false}
             />
-            <span className="hint">The SMTP server is set in the config file.</span>
           </label>
-        )}
-        <label>
-          Messages per minute
-          <input
-            type="number"
-            min={1}
-            max={10000}
-            value={rateLimit}
-            onChange={(event) => setRateLimit(event.target.value)}
-            required
-          />
-        </label>
-        <label className="checkbox">
-          <input type="checkbox" checked={enabled} onChange={(event) => setEnabled(event.target.checked)} />
-          Enabled
-        </label>
-      </div>
-      {save.error && (
-        <p className="state-error" role="alert">
-          {apiErrorText(save.error)}
-        </p>
+          {envField("Signing secret variable (optional)", secretEnv, setSecretEnv, false)}
+        </>
       )}
-      <div className="form-actions">
-        <button type="button" onClick={props.onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={save.isPending}>
-          {save.isPending ? "Saving…" : "Save destination"}
-        </button>
-      </div>
-    </form>
+      {kind === "slack" &&
+        envField("Incoming-webhook URL variable (the URL holds a token)", urlEnv, setUrlEnv, true)}
+      {kind === "pagerduty" && envField("Routing key variable", routingKeyEnv, setRoutingKeyEnv, true)}
+      {kind === "email" && (
+        <label className="wide">
+          Recipients
+          <input
+            value={to}
+            onChange={(event) => setTo(event.target.value)}
+            required
+            placeholder="sre@example.com, oncall@example.com"
+          />
+          <span className="hint">The SMTP server is set in the config file.</span>
+        </label>
+      )}
+      <label>
+        Messages per minute
+        <input
+          type="number"
+          min={1}
+          max={10000}
+          value={rateLimit}
+          onChange={(event) => setRateLimit(event.target.value)}
+          required
+        />
+      </label>
+      <label className="checkbox">
+        <input type="checkbox" checked={enabled} onChange={(event) => setEnabled(event.target.checked)} />
+        Enabled
+      </label>
+    </SettingsForm>
   );
 }
 
@@ -515,85 +458,73 @@ function RulesSection(props: {
   const nameOf = (id: string) => destinations.find((destination) => destination.id === id)?.name ?? id;
   const editing = props.editingId === "new" ? null : rules.find((rule) => rule.id === props.editingId);
   return (
-    <section className="panel" aria-labelledby="rules-title">
-      <div className="panel-header">
-        <h2 id="rules-title">
-          Routing rules <span className="count">{rules.length}</span>
-        </h2>
-        <button type="button" onClick={() => props.onEdit("new")} disabled={destinations.length === 0}>
-          Add rule
-        </button>
-      </div>
-      <p className="muted">
-        A rule sends the incidents it matches to its destination; every filled criterion must match, an empty
-        one matches anything. Services are globs on the root or any affected service.
-      </p>
-      {rules.length === 0 ? (
-        <div className="state state-empty">
-          {destinations.length === 0
-            ? "No rules: add a destination first."
-            : "No rules: nothing is paged until a rule routes to a destination."}
-        </div>
-      ) : (
-        <div className="table-scroll">
-          <table className="settings-table">
-            <thead>
-              <tr>
-                <th scope="col">Rule</th>
-                <th scope="col">Destination</th>
-                <th scope="col">Environments</th>
-                <th scope="col">Services</th>
-                <th scope="col">Severity</th>
-                <th scope="col">Signals</th>
-                <th scope="col">Events</th>
-                <th scope="col">Managed by</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rules.map((rule) => (
-                <tr key={rule.id} className={rule.enabled ? undefined : "row-disabled"}>
-                  <th scope="row">
-                    {rule.id}
-                    {!rule.enabled && <div className="muted">disabled</div>}
-                  </th>
-                  <td>{nameOf(rule.destinationId)}</td>
-                  <td>{anyOf(rule.environments)}</td>
-                  <td>{anyOf(rule.services)}</td>
-                  <td>{rule.minSeverity === "sev4" ? "any" : `${rule.minSeverity} or worse`}</td>
-                  <td>{anyOf(rule.signals.map((one) => one.replace("_", " ")))}</td>
-                  <td>
-                    {anyOf(
-                      rule.events.map((one) => one.replace("_", " ")),
-                      "all",
-                    )}
-                  </td>
-                  <td>
-                    <SourceBadge source={rule.source} />
-                  </td>
-                  <td>
-                    <RowActions
-                      label={`rule ${rule.id}`}
-                      source={rule.source}
-                      onEdit={() => props.onEdit(rule.id)}
-                      onDelete={() => remove.mutateAsync({ id: rule.id })}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {props.editingId !== null && (editing || props.editingId === "new") && (
-        <RuleForm
-          key={props.editingId}
-          rule={editing ?? null}
-          destinations={destinations}
-          onDone={props.onClose}
-        />
-      )}
-    </section>
+    <SettingsSection
+      id="rules"
+      title="Routing rules"
+      count={rules.length}
+      addLabel="Add rule"
+      addDisabled={destinations.length === 0}
+      onAdd={() => props.onEdit("new")}
+      intro="A rule sends the incidents it matches to its destination; every filled criterion must match, an empty one matches anything. Services are globs on the root or any affected service."
+      empty={
+        destinations.length === 0
+          ? "No rules: add a destination first."
+          : "No rules: nothing is paged until a rule routes to a destination."
+      }
+      columns={[
+        "Rule",
+        "Destination",
+        "Environments",
+        "Services",
+        "Severity",
+        "Signals",
+        "Events",
+        "Managed by",
+        "Actions",
+      ]}
+      editor={
+        props.editingId !== null &&
+        (editing || props.editingId === "new") && (
+          <RuleForm
+            key={props.editingId}
+            rule={editing ?? null}
+            destinations={destinations}
+            onDone={props.onClose}
+          />
+        )
+      }
+    >
+      {rules.map((rule) => (
+        <tr key={rule.id} className={rule.enabled ? undefined : "row-disabled"}>
+          <th scope="row">
+            {rule.id}
+            {!rule.enabled && <div className="muted">disabled</div>}
+          </th>
+          <td>{nameOf(rule.destinationId)}</td>
+          <td>{anyOf(rule.environments)}</td>
+          <td>{anyOf(rule.services)}</td>
+          <td>{rule.minSeverity === "sev4" ? "any" : `${rule.minSeverity} or worse`}</td>
+          <td>{anyOf(rule.signals.map((one) => one.replace("_", " ")))}</td>
+          <td>
+            {anyOf(
+              rule.events.map((one) => one.replace("_", " ")),
+              "all",
+            )}
+          </td>
+          <td>
+            <SourceBadge source={rule.source} />
+          </td>
+          <td>
+            <RowActions
+              label={`rule ${rule.id}`}
+              source={rule.source}
+              onEdit={() => props.onEdit(rule.id)}
+              onDelete={() => remove.mutateAsync({ id: rule.id })}
+            />
+          </td>
+        </tr>
+      ))}
+    </SettingsSection>
   );
 }
 
@@ -635,9 +566,7 @@ function CheckboxGroup<T extends string>(props: {
 }
 
 function RuleForm(props: { rule: Rule | null; destinations: Destination[]; onDone: () => void }) {
-  const editor = useEditorForm(props.onDone);
   const trpc = useTRPC();
-  const invalidate = useInvalidateConfig();
   const existing = props.rule;
   const [id, setId] = useState(existing?.id ?? "");
   const [destination, setDestination] = useState(existing?.destinationId ?? props.destinations[0]?.id ?? "");
@@ -655,16 +584,8 @@ function RuleForm(props: { rule: Rule | null; destinations: Destination[]; onDon
     ),
   );
   const [enabled, setEnabled] = useState(existing?.enabled ?? true);
-  const save = useMutation(
-    trpc.notifications.upsertRule.mutationOptions({
-      onSuccess: async () => {
-        await invalidate();
-        props.onDone();
-      },
-    }),
-  );
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const save = useMutation(trpc.notifications.upsertRule.mutationOptions(useSavedThen(props.onDone)));
+  const submit = () =>
     save.mutate({
       id: id.trim(),
       destination,
@@ -675,101 +596,75 @@ function RuleForm(props: { rule: Rule | null; destinations: Destination[]; onDon
       events: chosenEvents,
       enabled,
     });
-  };
   return (
-    <form
-      ref={editor.ref}
-      className="settings-form"
+    <SettingsForm
+      label={existing ? `Edit rule ${existing.id}` : "New rule"}
+      title={existing ? `Edit rule ${existing.id}` : "New rule"}
+      saveLabel="Save rule"
       onSubmit={submit}
-      onKeyDown={editor.onKeyDown}
-      aria-label={existing ? `Edit rule ${existing.id}` : "New rule"}
+      onCancel={props.onDone}
+      isPending={save.isPending}
+      error={save.error}
     >
-      <h3>{existing ? `Edit rule ${existing.id}` : "New rule"}</h3>
-      <div className="form-grid">
-        <label>
-          Id
-          <input
-            value={id}
-            onChange={(event) => setId(event.target.value)}
-            required
-            pattern={idPattern}
-            title="1-64 letters, digits, '.', '_' or '-'"
-            readOnly={existing !== null}
-            spellCheck={false}
-          />
-        </label>
-        <label>
-          Destination
-          <select value={destination} onChange={(event) => setDestination(event.target.value)} required>
-            {props.destinations.map((one) => (
-              <option key={one.id} value={one.id}>
-                {one.name} ({kindLabels[one.kind]})
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Environments
-          <input
-            value={environments}
-            onChange={(event) => setEnvironments(event.target.value)}
-            placeholder="any (e.g. production, staging)"
-          />
-        </label>
-        <label>
-          Services
-          <input
-            value={services}
-            onChange={(event) => setServices(event.target.value)}
-            placeholder="any (globs, e.g. identity*, dm-*)"
-          />
-        </label>
-        <label>
-          Severity
-          <select
-            value={minSeverity}
-            onChange={(event) => setMinSeverity(event.target.value as Rule["minSeverity"])}
-          >
-            {severities.map((one) => (
-              <option key={one} value={one}>
-                {one === "sev4" ? "any severity" : `${one} or worse`}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="checkbox">
-          <input type="checkbox" checked={enabled} onChange={(event) => setEnabled(event.target.checked)} />
-          Enabled
-        </label>
-        <CheckboxGroup
-          legend="Signals"
-          options={signals}
-          chosen={chosenSignals}
-          onChange={setSignals}
-          hint="none ticked: any signal"
+      <IdField value={id} onChange={setId} readOnly={existing !== null} />
+      <label>
+        Destination
+        <select value={destination} onChange={(event) => setDestination(event.target.value)} required>
+          {props.destinations.map((one) => (
+            <option key={one.id} value={one.id}>
+              {one.name} ({kindLabels[one.kind]})
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Environments
+        <input
+          value={environments}
+          onChange={(event) => setEnvironments(event.target.value)}
+          placeholder="any (e.g. production, staging)"
         />
-        <CheckboxGroup
-          legend="Events"
-          options={eventKinds}
-          chosen={chosenEvents}
-          onChange={setEvents}
-          hint="none ticked: every event"
+      </label>
+      <label>
+        Services
+        <input
+          value={services}
+          onChange={(event) => setServices(event.target.value)}
+          placeholder="any (globs, e.g. identity*, dm-*)"
         />
-      </div>
-      {save.error && (
-        <p className="state-error" role="alert">
-          {apiErrorText(save.error)}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="button" onClick={props.onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={save.isPending}>
-          {save.isPending ? "Saving…" : "Save rule"}
-        </button>
-      </div>
-    </form>
+      </label>
+      <label>
+        Severity
+        <select
+          value={minSeverity}
+          onChange={(event) => setMinSeverity(event.target.value as Rule["minSeverity"])}
+        >
+          {severities.map((one) => (
+            <option key={one} value={one}>
+              {one === "sev4" ? "any severity" : `${one} or worse`}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="checkbox">
+        <input type="checkbox" checked={enabled} onChange={(event) => setEnabled(event.target.checked)} />
+        Enabled
+      </label>
+      <CheckboxGroup
+        legend="Signals"
+        options={signals}
+        chosen={chosenSignals}
+        onChange={setSignals}
+        hint="none ticked: any signal"
+      />
+      <CheckboxGroup
+        legend="Events"
+        options={eventKinds}
+        chosen={chosenEvents}
+        onChange={setEvents}
+        hint="none ticked: every event"
+      />
+    </SettingsForm>
   );
 }
 
@@ -791,76 +686,63 @@ function MutesSection(props: {
   const nowMs = Date.now();
   const editing = props.editingId === "new" ? null : mutes.find((mute) => mute.id === props.editingId);
   return (
-    <section className="panel" aria-labelledby="mutes-title">
-      <div className="panel-header">
-        <h2 id="mutes-title">
-          Maintenance windows <span className="count">{mutes.length}</span>
-        </h2>
-        <button type="button" onClick={() => props.onEdit("new")}>
-          Add maintenance window
-        </button>
-      </div>
-      <p className="muted">
-        During a window, incidents on the matching services or environment are still recorded, but nobody is
-        paged; the incident shows the page as suppressed.
-      </p>
-      {mutes.length === 0 ? (
-        <div className="state state-empty">No maintenance windows.</div>
-      ) : (
-        <div className="table-scroll">
-          <table className="settings-table">
-            <thead>
-              <tr>
-                <th scope="col">Window</th>
-                <th scope="col">Environment</th>
-                <th scope="col">Services</th>
-                <th scope="col">From</th>
-                <th scope="col">Until</th>
-                <th scope="col">Now</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Managed by</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {mutes.map((mute) => {
-                const state = muteState(mute, nowMs);
-                return (
-                  <tr key={mute.id} className={state === "ended" ? "row-disabled" : undefined}>
-                    <th scope="row">
-                      {mute.id}
-                      {mute.createdBy && <div className="muted">by {mute.createdBy}</div>}
-                    </th>
-                    <td>{mute.environment ?? "all"}</td>
-                    <td>{mute.service ?? "all"}</td>
-                    <td>{formatDateTime(mute.startsAtMs)}</td>
-                    <td>{formatDateTime(mute.endsAtMs)}</td>
-                    <td>
-                      <span className={`badge mute-${state}`}>{state}</span>
-                    </td>
-                    <td className="reason">{mute.reason || "–"}</td>
-                    <td>
-                      <SourceBadge source={mute.source} />
-                    </td>
-                    <td>
-                      <RowActions
-                        label={`window ${mute.id}`}
-                        source={mute.source}
-                        onEdit={() => props.onEdit(mute.id)}
-                        onDelete={() => remove.mutateAsync({ id: mute.id })}
-                      />
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {props.editingId !== null && (editing || props.editingId === "new") && (
-        <MuteForm key={props.editingId} mute={editing ?? null} onDone={props.onClose} />
-      )}
-    </section>
+    <SettingsSection
+      id="mutes"
+      title="Maintenance windows"
+      count={mutes.length}
+      addLabel="Add maintenance window"
+      onAdd={() => props.onEdit("new")}
+      intro="During a window, incidents on the matching services or environment are still recorded, but nobody is paged; the incident shows the page as suppressed."
+      empty="No maintenance windows."
+      columns={[
+        "Window",
+        "Environment",
+        "Services",
+        "From",
+        "Until",
+        "Now",
+        "Reason",
+        "Managed by",
+        "Actions",
+      ]}
+      editor={
+        props.editingId !== null &&
+        (editing || props.editingId === "new") && (
+          <MuteForm key={props.editingId} mute={editing ?? null} onDone={props.onClose} />
+        )
+      }
+    >
+      {mutes.map((mute) => {
+        const state = muteState(mute, nowMs);
+        return (
+          <tr key={mute.id} className={state === "ended" ? "row-disabled" : undefined}>
+            <th scope="row">
+              {mute.id}
+              {mute.createdBy && <div className="muted">by {mute.createdBy}</div>}
+            </th>
+            <td>{mute.environment ?? "all"}</td>
+            <td>{mute.service ?? "all"}</td>
+            <td>{formatDateTime(mute.startsAtMs)}</td>
+            <td>{formatDateTime(mute.endsAtMs)}</td>
+            <td>
+              <span className={`badge mute-${state}`}>{state}</span>
+            </td>
+            <td className="reason">{mute.reason || "–"}</td>
+            <td>
+              <SourceBadge source={mute.source} />
+            </td>
+            <td>
+              <RowActions
+                label={`window ${mute.id}`}
+                source={mute.source}
+                onEdit={() => props.onEdit(mute.id)}
+                onDelete={() => remove.mutateAsync({ id: mute.id })}
+              />
+            </td>
+          </tr>
+        );
+      })}
+    </SettingsSection>
   );
 }
 
@@ -876,9 +758,7 @@ function fromLocalInput(value: string): string {
 }
 
 function MuteForm(props: { mute: Mute | null; onDone: () => void }) {
-  const editor = useEditorForm(props.onDone);
   const trpc = useTRPC();
-  const invalidate = useInvalidateConfig();
   const existing = props.mute;
   const [nowMs] = useState(Date.now);
   const [id, setId] = useState(existing?.id ?? "");
@@ -887,16 +767,8 @@ function MuteForm(props: { mute: Mute | null; onDone: () => void }) {
   const [from, setFrom] = useState(toLocalInput(existing?.startsAtMs ?? nowMs));
   const [until, setUntil] = useState(toLocalInput(existing?.endsAtMs ?? nowMs + 60 * 60_000));
   const [reason, setReason] = useState(existing?.reason ?? "");
-  const save = useMutation(
-    trpc.notifications.upsertMute.mutationOptions({
-      onSuccess: async () => {
-        await invalidate();
-        props.onDone();
-      },
-    }),
-  );
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const save = useMutation(trpc.notifications.upsertMute.mutationOptions(useSavedThen(props.onDone)));
+  const submit = () =>
     save.mutate({
       id: id.trim(),
       environment: environment.trim() || null,
@@ -905,87 +777,60 @@ function MuteForm(props: { mute: Mute | null; onDone: () => void }) {
       until: fromLocalInput(until),
       reason,
     });
-  };
   return (
-    <form
-      ref={editor.ref}
-      className="settings-form"
+    <SettingsForm
+      label={existing ? `Edit maintenance window ${existing.id}` : "New maintenance window"}
+      title={existing ? `Edit window ${existing.id}` : "New maintenance window"}
+      saveLabel="Save window"
       onSubmit={submit}
-      onKeyDown={editor.onKeyDown}
-      aria-label={existing ? `Edit maintenance window ${existing.id}` : "New maintenance window"}
+      onCancel={props.onDone}
+      isPending={save.isPending}
+      error={save.error}
     >
-      <h3>{existing ? `Edit window ${existing.id}` : "New maintenance window"}</h3>
-      <div className="form-grid">
-        <label>
-          Id
-          <input
-            value={id}
-            onChange={(event) => setId(event.target.value)}
-            required
-            pattern={idPattern}
-            title="1-64 letters, digits, '.', '_' or '-'"
-            readOnly={existing !== null}
-            spellCheck={false}
-            placeholder="identity-upgrade"
-          />
-        </label>
-        <label>
-          Environment
-          <input
-            value={environment}
-            onChange={(event) => setEnvironment(event.target.value)}
-            placeholder="all environments"
-          />
-        </label>
-        <label>
-          Service
-          <input
-            value={service}
-            onChange={(event) => setService(event.target.value)}
-            placeholder="all services (glob on the root service)"
-          />
-        </label>
-        <label>
-          From (local time)
-          <input
-            type="datetime-local"
-            value={from}
-            onChange={(event) => setFrom(event.target.value)}
-            required
-          />
-        </label>
-        <label>
-          Until (local time)
-          <input
-            type="datetime-local"
-            value={until}
-            onChange={(event) => setUntil(event.target.value)}
-            required
-          />
-        </label>
-        <label className="wide">
-          Reason
-          <input
-            value={reason}
-            onChange={(event) => setReason(event.target.value)}
-            maxLength={500}
-            placeholder="planned session store upgrade"
-          />
-        </label>
-      </div>
-      {save.error && (
-        <p className="state-error" role="alert">
-          {apiErrorText(save.error)}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="button" onClick={props.onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={save.isPending}>
-          {save.isPending ? "Saving…" : "Save window"}
-        </button>
-      </div>
-    </form>
+      <IdField value={id} onChange={setId} readOnly={existing !== null} placeholder="identity-upgrade" />
+      <label>
+        Environment
+        <input
+          value={environment}
+          onChange={(event) => setEnvironment(event.target.value)}
+          placeholder="all environments"
+        />
+      </label>
+      <label>
+        Service
+        <input
+          value={service}
+          onChange={(event) => setService(event.target.value)}
+          placeholder="all services (glob on the root service)"
+        />
+      </label>
+      <label>
+        From (local time)
+        <input
+          type="datetime-local"
+          value={from}
+          onChange={(event) => setFrom(event.target.value)}
+          required
+        />
+      </label>
+      <label>
+        Until (local time)
+        <input
+          type="datetime-local"
+          value={until}
+          onChange={(event) => setUntil(event.target.value)}
+          required
+        />
+      </label>
+      <label className="wide">
+        Reason
+        <input
+          value={reason}
+          onChange={(event) => setReason(event.target.value)}
+          maxLength={500}
+          placeholder="planned session store upgrade"
+        />
+      </label>
+    </SettingsForm>
   );
 }
