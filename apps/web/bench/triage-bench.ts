@@ -9,17 +9,14 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { latencyBinKeyOf } from "@faultline/core";
 import { createDb, rebuildServiceBuckets, recordChangeEvent, saveIncident } from "@faultline/db";
 import { parseServeConfig, serveSettings, startServer } from "@faultline/server";
 import { pino } from "pino";
-import { chromium } from "playwright-core";
-import { build } from "vite";
+import { buildProductionUi, chromiumPath, launchChromium } from "../e2e/browser-fixtures.ts";
 
 const services = Number(process.env.BENCH_SERVICES ?? 200);
 const runs = Number(process.env.BENCH_RUNS ?? 7);
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 if (!existsSync(chromiumPath)) {
   console.error(`no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`);
   process.exit(2);
@@ -34,12 +31,7 @@ const reuse = keptDir !== undefined && existsSync(join(keptDir, "db"));
 const outDir = join(dataDir, "web-dist");
 
 let started = performance.now();
-await build({
-  root: fileURLToPath(new URL("..", import.meta.url)),
-  logLevel: "warn",
-  mode: "production",
-  build: { outDir, emptyOutDir: true },
-});
+await buildProductionUi(outDir);
 console.log(`built the UI in ${Math.round(performance.now() - started)} ms`);
 
 started = performance.now();
@@ -132,18 +124,7 @@ const server = await startServer(
   pino({ level: "silent" }),
 );
 await server.ready;
-const browser = await chromium.launch({
-  executablePath: chromiumPath,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await launchChromium();
 const timings: number[] = [];
 // Per run: how long the page's main thread ran tasks (Chromium's TaskDuration: wall time, so it
 // includes waiting for a core on a loaded machine) and the CPU time of this process, which runs
