@@ -12,9 +12,11 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it } from "vitest";
+import { decodeParsedTraceRequestJson } from "./decode-parsed-trace-request-json.ts";
 import { decodeTraceRequestJson } from "./decode-trace-request-json.ts";
 import { decodeTraceRequestProto } from "./decode-trace-request-proto.ts";
-import type { DecodeResult, NormalizedSpan } from "./normalized-span.ts";
+import { type DecodeResult, defaultDecodeLimits, type NormalizedSpan } from "./normalized-span.ts";
+import { scanTraceRequestJson } from "./scan-trace-request-json.ts";
 
 function recordSpans(): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
@@ -153,5 +155,10 @@ describe("payloads from the OpenTelemetry JS exporter serializers", () => {
     const bytes = JsonTraceSerializer.serializeRequest(recorded);
     if (bytes === undefined) throw new Error("serializer returned nothing");
     expectMatchesRecorded(decodeTraceRequestJson(bytes), recorded);
+    // The exporter's own output takes the single-pass scanner, not the JSON.parse fallback.
+    const scanned = scanTraceRequestJson(bytes, defaultDecodeLimits);
+    if (scanned === null) throw new Error("the scanner handed the exporter's JSON to JSON.parse");
+    expectMatchesRecorded(scanned, recorded);
+    expectMatchesRecorded(decodeParsedTraceRequestJson(bytes, defaultDecodeLimits), recorded);
   });
 });

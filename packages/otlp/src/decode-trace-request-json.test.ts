@@ -1,6 +1,40 @@
 import { describe, expect, it } from "vitest";
+import { decodeParsedTraceRequestJson } from "./decode-parsed-trace-request-json.ts";
 import { decodeTraceRequestJson } from "./decode-trace-request-json.ts";
-import { OtlpDecodeError } from "./normalized-span.ts";
+import { type DecodeResult, defaultDecodeLimits, OtlpDecodeError } from "./normalized-span.ts";
+import { scanTraceRequestJson } from "./scan-trace-request-json.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * Decodes `body` through the public decoder as UTF-8 bytes (the scanner first) and through the
+ * JSON.parse path alone, checks that both give the same spans or the same error, and returns or throws
+ * that outcome.
+ */
+function decode(body: string | Uint8Array): DecodeResult {
+  const bytes = typeof body === "string" ? encoder.encode(body) : body;
+  const attempt = (run: () => DecodeResult): DecodeResult | Error => {
+    try {
+      return run();
+    } catch (error) {
+      return error as Error;
+    }
+  };
+  const reference = attempt(() => decodeParsedTraceRequestJson(body, defaultDecodeLimits));
+  const fromBytes = attempt(() => decodeTraceRequestJson(bytes));
+  if (reference instanceof Error) {
+    expect(fromBytes).toBeInstanceOf(OtlpDecodeError);
+    expect((fromBytes as Error).message).toBe(reference.message);
+    throw reference;
+  }
+  expect(fromBytes).toEqual(reference);
+  return reference;
+}
+
+/** Whether the single-pass scanner decodes `body` itself (rather than handing it to JSON.parse). */
+function scannerTakes(body: string): boolean {
+  return scanTraceRequestJson(encoder.encode(body), defaultDecodeLimits) !== null;
+}
 
 const traceId = "5B8EFFF798038103D269B633813FC60C";
 const spanId = "EEE19B7EC3C1B174";
@@ -18,17 +52,18 @@ function requestWith(span: Record<string, unknown>, extra: Record<string, unknow
 }
 
 function expectDecodeError(body: string | Uint8Array): void {
-  expect(() => decodeTraceRequestJson(body)).toThrow(OtlpDecodeError);
+  expect(() => decode(body)).toThrow(OtlpDecodeError);
 }
 
 describe("decodeTraceRequestJson", () => {
   it("accepts {} and an empty resourceSpans as an empty request", () => {
     expect(decodeTraceRequestJson("{}").spans).toEqual([]);
-    expect(decodeTraceRequestJson(new TextEncoder().encode('{"resourceSpans":[]}')).spans).toEqual([]);
+    expect(decode("{}").spans).toEqual([]);
+    expect(decode(new TextEncoder().encode('{"resourceSpans":[]}')).spans).toEqual([]);
   });
 
   it("decodes upper-case hex ids to lower case and keeps exact nanoseconds from strings", () => {
-    const [span] = decodeTraceRequestJson(
+    const [span] = decode(
       requestWith({
         startTimeUnixNano: "1544712660300000001",
         endTimeUnixNano: "1544712661300000002",
@@ -71,7 +106,7 @@ describe("decodeTraceRequestJson", () => {
         },
       ],
     })}`;
-    const [span] = decodeTraceRequestJson(new TextEncoder().encode(body)).spans;
+    const [span] = decode(new TextEncoder().encode(body)).spans;
     expect(span).toMatchObject({
       parentSpanId: "00000000000000ff",
       kind: "consumer",
@@ -93,7 +128,7 @@ describe("decodeTraceRequestJson", () => {
         },
       ],
     });
-    expect(decodeTraceRequestJson(body).spans.map((span) => span.name)).toEqual(["kept"]);
+    expect(decode(body).spans.map((span) => span.name)).toEqual(["kept"]);
   });
 
   it("rejects spans with empty or zero ids individually", () => {
@@ -113,13 +148,13 @@ describe("decodeTraceRequestJson", () => {
         },
       ],
     });
-    const result = decodeTraceRequestJson(body);
+    const result = decode(body);
     expect(result.spans).toHaveLength(1);
     expect(result.rejected.count).toBe(3);
   });
 
   it("lets the last of several AnyValue members win, as protobuf does", () => {
-    const [span] = decodeTraceRequestJson(
+    const [span] = decode(
       requestWith({ attributes: [{ key: "http.route", value: { intValue: 5, stringValue: "/last" } }] }),
     ).spans;
     expect(span?.attributes.httpRoute).toBe("/last");
@@ -130,7 +165,7 @@ describe("decodeTraceRequestJson", () => {
       '{"__proto__":{"polluted":true},"resourceSpans":[{"resource":{"attributes":[{"key":"__proto__","value":{"stringValue":"x"}},{"key":"constructor","value":{"stringValue":"y"}}]},' +
       `"scopeSpans":[{"spans":[{"traceId":"${traceId}","spanId":"${spanId}","name":"n","__proto__":{"name":"evil"},` +
       '"attributes":[{"key":"__proto__","value":{"__proto__":{"stringValue":"p"}}}]}]}]}]}';
-    const [span] = decodeTraceRequestJson(body).spans;
+    const [span] = decode(body).spans;
     expect(span?.name).toBe("n");
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.keys(span?.attributes ?? {})).toHaveLength(16);
@@ -143,7 +178,7 @@ describe("decodeTraceRequestJson", () => {
       deep,
     );
     try {
-      const [span] = decodeTraceRequestJson(body).spans;
+      const [span] = decode(body).spans;
       expect(span?.attributes.httpRoute).toBeNull();
     } catch (error) {
       expect(error).toBeInstanceOf(OtlpDecodeError);
@@ -189,7 +224,7 @@ describe("decodeTraceRequestJson", () => {
   });
 
   it("accepts NaN/Infinity doubles as strings and keeps nulls as absent", () => {
-    const [span] = decodeTraceRequestJson(
+    const [span] = decode(
       requestWith({
         parentSpanId: null,
         status: null,
@@ -204,5 +239,76 @@ describe("decodeTraceRequestJson", () => {
     expect(span?.attributes.serverAddress).toBe("-Infinity");
     expect(span?.attributes.peerService).toBeNull();
     expect(span?.parentSpanId).toBeNull();
+  });
+
+  it("lets the last of repeated fields win, as JSON.parse does", () => {
+    const spanFields =
+      `"traceId":"${traceId}","spanId":"${spanId}","name":"first","name":"second",` +
+      '"attributes":[{"key":"http.route","value":{"stringValue":"/a"}}],' +
+      '"attributes":[{"key":"http.method","value":{"stringValue":"GET"}}]';
+    const [span] = decode(`{"resourceSpans":[{"scopeSpans":[{"spans":[{${spanFields}}]}]}]}`).spans;
+    expect(span?.name).toBe("second");
+    expect(span?.attributes.httpRoute).toBeNull();
+    expect(span?.attributes.httpMethod).toBe("GET");
+  });
+
+  it("reads a repeated AnyValue member in the order JSON.parse keeps members (first position, last value)", () => {
+    const value = '{"stringValue":"a","intValue":"404","stringValue":"b"}';
+    const body = requestWith({ attributes: [{ key: "http.status_code", value: "VALUE" }] }).replace(
+      '"VALUE"',
+      value,
+    );
+    expect(decode(body).spans[0]?.attributes.httpStatusCode).toBe(404);
+  });
+
+  it("prefers a camelCase field over its snake_case spelling wherever they come", () => {
+    const body = requestWith({ span_id: "1111111111111111" });
+    expect(decode(body).spans[0]?.spanId).toBe(spanId.toLowerCase());
+  });
+
+  it("reads keys and values written with escapes", () => {
+    const attribute = String.raw`{"key":"http.rou\u0074e","value":{"stringValue":"say \"hi\"\n\u00e9\ud83d\ude00"}}`;
+    const body = requestWith({ attributes: ["ATTRIBUTE"] }).replace('"ATTRIBUTE"', attribute);
+    const [span] = decode(body).spans;
+    expect(span?.attributes.httpRoute).toBe('say "hi"\né😀');
+    expect(scannerTakes(body)).toBe(true);
+  });
+
+  it("decodes in a single pass what exporters send, in any member order and with whitespace", () => {
+    const compact = requestWith({
+      kind: 2,
+      startTimeUnixNano: 1544712660300000,
+      endTimeUnixNano: "1544712661300000001",
+      attributes: [
+        { key: "http.route", value: { stringValue: "/x" } },
+        { value: { intValue: "503" }, key: "http.response.status_code" },
+        { key: "ignored.key", value: { arrayValue: { values: [{ stringValue: "deep" }] } } },
+      ],
+      events: [{ attributes: [{ key: "exception.type", value: { stringValue: "E" } }], name: "exception" }],
+      links: [{ traceId, spanId, attributes: [] }],
+      status: { code: "STATUS_CODE_ERROR", message: "boom" },
+    });
+    const resourceLast = JSON.stringify({
+      resourceSpans: [
+        {
+          scopeSpans: [{ spans: [{ traceId, spanId, name: "n" }] }],
+          resource: { attributes: [{ key: "service.name", value: { stringValue: "late" } }] },
+        },
+      ],
+    });
+    const bodies = [compact, JSON.stringify(JSON.parse(compact), null, 2), `\ufeff${compact}`, resourceLast];
+    for (const body of bodies) expect(scannerTakes(body), body).toBe(true);
+    const [span] = decode(compact).spans;
+    expect(span).toMatchObject({
+      kind: "server",
+      startTimeUnixNano: 1544712660300000n,
+      endTimeUnixNano: 1544712661300000001n,
+      statusCode: "error",
+      statusMessage: "boom",
+      exception: { type: "E", message: null, stack: null },
+      attributes: { httpRoute: "/x", httpStatusCode: 503 },
+    });
+    expect(span?.links).toHaveLength(1);
+    expect(decode(resourceLast).spans[0]?.resource.serviceName).toBe("late");
   });
 });
