@@ -87,6 +87,13 @@ interface ResourceState {
 const sep = "\u001f";
 
 /**
+ * The spans aggregateSpans takes: an array, or a sequence that may hand out one reused view object per
+ * step (the lazy protobuf decoder's). Aggregation reads each span's fields during its step only and
+ * keeps nothing but strings and the shared resource object, so a reused view is safe here.
+ */
+export type SpanBatch = Iterable<NormalizedSpan> & { readonly length: number };
+
+/**
  * Aggregates a batch of decoded spans into what storage needs, entirely in event time:
  *
  * - **Series buckets**: one delta per (series, 10 s bucket of the span start) with spans, errors
@@ -113,10 +120,7 @@ const sep = "\u001f";
  * so the result is deterministic for a given input and join-index state.
  * @throws RangeError when `nowMs` is not finite or a bound is negative.
  */
-export function aggregateSpans(
-  spans: readonly NormalizedSpan[],
-  context: AggregationContext,
-): IngestAggregate {
+export function aggregateSpans(spans: SpanBatch, context: AggregationContext): IngestAggregate {
   const { nowMs, defaultEnvironment } = context;
   const maxAgeMs = context.maxAgeMs ?? defaultMaxAgeMs;
   const maxFutureSkewMs = context.maxFutureSkewMs ?? defaultMaxFutureSkewMs;
@@ -488,8 +492,9 @@ export function aggregateSpans(
 
     // Graph edges.
     if (kind === "client" || kind === "producer") {
+      const spanId = span.spanId;
       const slot = index.remember(
-        span.spanId,
+        spanId,
         group.environment,
         group.service,
         kind,
@@ -509,7 +514,7 @@ export function aggregateSpans(
           NaN,
         );
       }
-      const waiting = index.takeWaiting(span.spanId);
+      const waiting = index.takeWaiting(spanId);
       if (waiting !== undefined) {
         if (Array.isArray(waiting)) for (const child of waiting) resolveWaiting(child, slot);
         else resolveWaiting(waiting, slot);

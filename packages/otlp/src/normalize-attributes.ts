@@ -206,6 +206,77 @@ export function normalizeSpanAttributes(values: AttributeSlotValues): SpanAttrib
   };
 }
 
+/**
+ * SpanAttributes read from slots on demand, with exactly the rules of normalizeSpanAttributes (current
+ * names before deprecated ones, empty and non-scalar values absent): the lazy protobuf path reads two
+ * or three attributes of a span, so it decodes only those. Subclasses say where a slot's value is.
+ */
+export abstract class SpanAttributesOfSlots implements SpanAttributes {
+  /** The scalar of `slot` (a span slot), undefined when the key was not seen. */
+  abstract slot(slot: number): AttributeScalar | undefined;
+
+  get httpMethod(): string | null {
+    return (
+      scalarToText(this.slot(spanSlot.httpRequestMethod)) ??
+      scalarToText(this.slot(spanSlot.deprecatedHttpMethod))
+    );
+  }
+  get httpRoute(): string | null {
+    return scalarToText(this.slot(spanSlot.httpRoute));
+  }
+  get httpStatusCode(): number | null {
+    return (
+      scalarToInteger(this.slot(spanSlot.httpResponseStatusCode)) ??
+      scalarToInteger(this.slot(spanSlot.deprecatedHttpStatusCode))
+    );
+  }
+  get rpcSystem(): string | null {
+    return scalarToText(this.slot(spanSlot.rpcSystem));
+  }
+  get rpcService(): string | null {
+    return scalarToText(this.slot(spanSlot.rpcService));
+  }
+  get rpcMethod(): string | null {
+    return scalarToText(this.slot(spanSlot.rpcMethod));
+  }
+  get rpcGrpcStatusCode(): number | null {
+    return scalarToInteger(this.slot(spanSlot.rpcGrpcStatusCode));
+  }
+  get messagingSystem(): string | null {
+    return scalarToText(this.slot(spanSlot.messagingSystem));
+  }
+  get messagingDestination(): string | null {
+    return scalarToText(this.slot(spanSlot.messagingDestinationName));
+  }
+  get messagingOperationType(): string | null {
+    return (
+      scalarToText(this.slot(spanSlot.messagingOperationType)) ??
+      scalarToText(this.slot(spanSlot.deprecatedMessagingOperation))
+    );
+  }
+  get serverAddress(): string | null {
+    return (
+      scalarToText(this.slot(spanSlot.serverAddress)) ??
+      scalarToText(this.slot(spanSlot.deprecatedNetPeerName))
+    );
+  }
+  get peerService(): string | null {
+    return scalarToText(this.slot(spanSlot.peerService));
+  }
+  get errorType(): string | null {
+    return scalarToText(this.slot(spanSlot.errorType));
+  }
+  get userId(): string | null {
+    return scalarToText(this.slot(spanSlot.enduserId)) ?? scalarToText(this.slot(spanSlot.userId));
+  }
+  get sessionId(): string | null {
+    return scalarToText(this.slot(spanSlot.sessionId));
+  }
+  get platform(): string | null {
+    return scalarToText(this.slot(spanSlot.appPlatform));
+  }
+}
+
 /** Keeps the first `maxLines` lines of a stack trace (line breaks normalised to "\n"). */
 export function firstStackLines(stack: string, maxLines: number): string | null {
   if (maxLines <= 0) return null;

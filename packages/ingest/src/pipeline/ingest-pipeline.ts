@@ -25,10 +25,10 @@ import {
 } from "@faultline/db";
 import {
   type DecodeLimits,
-  type DecodeResult,
   decodeTraceRequestJson,
-  decodeTraceRequestProto,
+  decodeTraceRequestProtoLazily,
   defaultDecodeLimits,
+  type LazyDecodeResult,
   type NormalizedSpan,
   OtlpDecodeError,
 } from "@faultline/otlp";
@@ -340,11 +340,12 @@ export class IngestPipeline implements TraceSink {
       this.stats.duplicates += 1;
       return acceptedOutcome(known.rejectedSpans, known.rejectionMessage);
     }
-    let decoded: DecodeResult;
+    // Protobuf is decoded lazily: aggregation reads a few fields of each span, the rest stays bytes.
+    let decoded: LazyDecodeResult;
     try {
       decoded =
         encoding === "proto"
-          ? decodeTraceRequestProto(body, this.options.decodeLimits)
+          ? decodeTraceRequestProtoLazily(body, this.options.decodeLimits)
           : decodeTraceRequestJson(body, this.options.decodeLimits);
     } catch (error) {
       if (error instanceof OtlpDecodeError) return { status: "invalid", message: error.message };
@@ -356,7 +357,7 @@ export class IngestPipeline implements TraceSink {
   /** Aggregates decoded spans at `nowMs`; the receipt says what the request's answer reports. */
   private aggregateDecoded(
     key: string,
-    decoded: DecodeResult,
+    decoded: LazyDecodeResult,
     nowMs: number,
     joinIndex: SpanJoinIndex,
   ): { aggregate: IngestAggregate; receipt: IngestReceipt; spans: number } {
@@ -390,11 +391,11 @@ export class IngestPipeline implements TraceSink {
     record: WalRecord,
     joinIndex: SpanJoinIndex,
   ): { aggregate: IngestAggregate; receipt: IngestReceipt; spans: number } | null {
-    let decoded: DecodeResult;
+    let decoded: LazyDecodeResult;
     try {
       decoded =
         record.encoding === "proto"
-          ? decodeTraceRequestProto(record.payload, this.options.decodeLimits)
+          ? decodeTraceRequestProtoLazily(record.payload, this.options.decodeLimits)
           : record.encoding === "json"
             ? decodeTraceRequestJson(record.payload, this.options.decodeLimits)
             : { spans: decodeSpansFromLog(record.payload), rejected: { count: 0, reasons: [] } };
@@ -411,7 +412,7 @@ export class IngestPipeline implements TraceSink {
 
   private accept(
     key: string,
-    decoded: DecodeResult,
+    decoded: LazyDecodeResult,
     logged: { encoding: WalRecord["encoding"]; body: Uint8Array } | null,
   ): Promise<ExportOutcome> {
     if (this.closed) return Promise.resolve({ status: "overloaded", retryAfterSeconds: 5 });
