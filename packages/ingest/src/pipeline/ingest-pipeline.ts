@@ -36,6 +36,7 @@ import { decodeSpansFromLog, encodeSpansForLog } from "../durability/spans-log-e
 import { type WalRecord, WriteAheadLog } from "../durability/write-ahead-log.ts";
 import { type IngestLogger, silentLogger } from "../receivers/ingest-logger.ts";
 import type { ExportOutcome, TraceEncoding, TraceSink } from "../receivers/trace-sink.ts";
+import { inTimeOrderedPieces } from "./in-time-ordered-pieces.ts";
 
 export interface IngestPipelineOptions {
   db: DbHandle;
@@ -113,6 +114,11 @@ interface PendingRequest {
   settle: (outcome: ExportOutcome) => void;
 }
 
+/**
+ * Rows a checkpoint writes between two turns of the event loop (PGlite upserts ~8 000 sketch rows per
+ * CPU second, so a piece holds the loop for tens of milliseconds).
+ */
+const checkpointPieceRows = 500;
 /** Retry-After for a commit that failed: clients retry soon, and the retry is deduplicated. */
 const retryAfterFailedCommitSeconds = 1;
 /** Receipt keys of recent commits remembered in memory, so a quick retry costs no decoding. */
@@ -587,7 +593,14 @@ export class IngestPipeline implements TraceSink {
             );
           }
           const ids = await this.resolveSeriesIds(query, batch.seriesBuckets);
-          await upsertIngestRows(query, this.toRows(batch, ids));
+          // In pieces with a turn of the event loop between them: PGlite runs each statement on this
+          // thread, and one statement for a whole checkpoint held every acknowledgement back for
+          // seconds. The transaction stays one, so what a checkpoint commits is unchanged.
+          const pieces = inTimeOrderedPieces(this.toRows(batch, ids), checkpointPieceRows);
+          for (let at = 0; at < pieces.length; at += 1) {
+            if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+            await upsertIngestRows(query, pieces[at] as IngestRows);
+          }
           return ids;
         });
         for (const [seriesKey, id] of newSeriesIds) this.seriesIds.set(seriesKey, id);
