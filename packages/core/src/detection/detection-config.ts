@@ -28,6 +28,13 @@ export interface DetectionConfig {
    * buckets instead of bucket by bucket (a Poisson tail test on the run's total).
    */
   minRunDropBaselineSpans: number;
+  /**
+   * A blackout: no bucket closed for at least this long (the telemetry pipeline was down, or a replay
+   * jumped ahead in event time). A signal silent since before it is not judged for throughput until it
+   * reports again: nobody saw when it stopped, and at the next scenario or after an outage of the
+   * pipeline every service that did not come back would otherwise look collapsed at once.
+   */
+  telemetryGapMs: number;
   /** Latency: p95 above `latencyFactor` × baseline and baseline + `latencyMinLiftMs` for `latencyBuckets`. */
   latencyFactor: number;
   latencyMinLiftMs: number;
@@ -59,6 +66,7 @@ export const defaultDetectionConfig: DetectionConfig = {
   dropBuckets: 3,
   minDropBaselineSpans: 20,
   minRunDropBaselineSpans: 2,
+  telemetryGapMs: 5 * 60_000,
   latencyFactor: 3,
   latencyMinLiftMs: 100,
   latencyBuckets: 3,

@@ -315,6 +315,42 @@ describe("DetectionEngine: throughput and latency", () => {
     }
   });
 
+  it("does not call a service collapsed when it never came back after a blackout, but does when it stops in plain sight", () => {
+    // Two scenarios replayed one after another with 30 minutes of nothing between them (or telemetry
+    // back after an outage of the pipeline): the second has only "other"; "api" was last seen before.
+    const topology: Topology = {
+      services: [
+        { name: "api", spans: 40, errorRate: 0.001 },
+        { name: "other", spans: 200, errorRate: 0.001 },
+      ],
+      calls: [],
+    };
+    const none: Fault = () => null;
+    const before = generate(topology, t0, faultAt, none, 71);
+    const onlyOther = (buckets: Bucket[]) =>
+      buckets.map((bucket) => ({
+        ...bucket,
+        series: bucket.series.filter((series) => series.service !== "api"),
+      }));
+    const afterBlackout = onlyOther(
+      generate(topology, faultAt + 30 * minute, faultAt + 45 * minute, none, 72),
+    );
+    expect(detectedFrom(replay([...before, ...afterBlackout]))).toEqual([]);
+    // The same silence without the blackout: "api" stops while "other" goes on.
+    const inPlainSight = onlyOther(generate(topology, faultAt, faultAt + 15 * minute, none, 72));
+    const incidents = detectedFrom(replay([...before, ...inPlainSight]));
+    expect(incidents.map((incident) => [incident.signal, incident.rootService])).toEqual([
+      ["throughput", "api"],
+    ]);
+    // Back after the blackout, it is judged again: a later stop is seen.
+    const back = generate(topology, faultAt + 30 * minute, faultAt + 45 * minute, none, 73);
+    const stopsAgain = onlyOther(generate(topology, faultAt + 45 * minute, faultAt + 55 * minute, none, 74));
+    const later = detectedFrom(replay([...before, ...back, ...stopsAgain]));
+    expect(later.map((incident) => [incident.signal, incident.rootService, incident.startedAtMs])).toEqual([
+      ["throughput", "api", faultAt + 45 * minute],
+    ]);
+  });
+
   it("detects a quiet consumer losing most of its few messages a bucket, with the onset at the drop", () => {
     // 6–12 spans per bucket: too few for a bucket-by-bucket test; the run of quiet buckets decides.
     const delays: number[] = [];

@@ -114,6 +114,8 @@ class SignalState {
   /** Start of the first closed bucket with data (NaN while that bucket is still open). */
   firstSeenMs = Number.NaN;
   lastBucketMs = Number.NaN;
+  /** Start of the last closed bucket in which it had spans. */
+  lastDataMs = Number.NaN;
   cusum = 0;
   runStartMs: number | null = null;
   runErrors = 0;
@@ -197,6 +199,8 @@ export class DetectionEngine {
   private readonly changes = new Map<string, ChangeCandidate>();
   private maxEventMs = Number.NEGATIVE_INFINITY;
   private closedUpToMs = Number.NEGATIVE_INFINITY;
+  /** Where the last blackout (see `telemetryGapMs`) ended: the first bucket closed after it. */
+  private blackoutEndMs = Number.NEGATIVE_INFINITY;
   private readonly changed = new Set<string>();
   private readonly removed = new Set<string>();
   /** Every signal (judged or not yet) by its number. */
@@ -457,6 +461,7 @@ export class DetectionEngine {
 
   private closeBucket(start: number, bucket: OpenBucket): void {
     const { stepMs } = this.config;
+    if (start - this.closedUpToMs >= this.config.telemetryGapMs) this.blackoutEndMs = start;
     this.closedUpToMs = start + stepMs;
     this.recordEdges(start, bucket.edges);
     this.recordVersions(start, bucket);
@@ -573,6 +578,7 @@ export class DetectionEngine {
     const has = columns.has(index);
     const spans = has ? (columns.spans[index] ?? 0) : 0;
     const errors = has ? (columns.errors[index] ?? 0) : 0;
+    if (spans > 0) state.lastDataMs = start;
     // Slide the baseline window: the slot about to be overwritten leaves it.
     const history = this.history;
     const cell = history.cell(this.slotOf(start), index);
@@ -632,9 +638,13 @@ export class DetectionEngine {
         history.errors[cell] = errors;
         alarm = { signal: "error_rate", onsetMs: this.onsetOf(state, start, p0, p1) };
       }
-      // Throughput: a collapse of the span rate against the trailing mean.
+      // Throughput: a collapse of the span rate against the trailing mean — unless the signal has been
+      // silent since before a blackout, when nobody saw it stop (see `telemetryGapMs`).
       const mean = this.meanRate(state);
-      if (!alarm && mean >= config.minDropBaselineSpans) {
+      const dormant = spans === 0 && !(state.lastDataMs >= this.blackoutEndMs);
+      if (dormant) {
+        // Judged again from its first data after the blackout.
+      } else if (!alarm && mean >= config.minDropBaselineSpans) {
         if (spans < config.dropFactor * mean) {
           state.lowStartMs ??= start;
           state.lowStreak += 1;
