@@ -1,5 +1,6 @@
 import type { DetectionConfig } from "./detection-config.ts";
 import type { ChangeCandidate, RankedSuspect } from "./detection-types.ts";
+import { fitRolloutTracking, type TrackingBucket } from "./rollout-tracking.ts";
 import { type RateStratum, stratifiedRateTest, twoProportionTest } from "./two-proportion-test.ts";
 
 /** What attribution may ask about an incident. */
@@ -26,7 +27,7 @@ export interface IncidentEvidence {
   wasFailingBefore(service: string, beforeMs: number): boolean;
 }
 
-type VersionVerdict = { kind: "implicates" | "exonerates"; line: string } | null;
+type VersionVerdict = { kind: "implicates" | "exonerates" | "neutral"; line: string } | null;
 
 /** Fewest spans on each side before version evidence is trusted. */
 const minVersionSpans = 30;
@@ -41,8 +42,13 @@ const minVersionSpans = 30;
  *   0.5, elsewhere 0.1;
  * - **version evidence** (deploys and rollbacks with a version): errors on the new version against the
  *   other versions during the incident (two-proportion test; a p-value and a rate ratio), or, once the
- *   rollout is complete, against the service before the change. A clear excess implicates the change
+ *   rollout is complete, against the service before the change — unless the new version ran clean
+ *   before onset (then time, not version, tells them apart). A clear excess implicates the change
  *   whatever the other terms say; equal rates with enough traffic exonerate it;
+ * - **rollout tracking** (a versioned change on another service): the root's error rate rising with
+ *   the new version's share of that service's traffic, better than any single step explains it (see
+ *   rollout-tracking.ts), implicates the change — a producer's schema breaking its consumers. Its own
+ *   healthy versions then say nothing;
  * - **veto**: the same service was already failing before the change;
  * - **rollback**: errors stopped soon after the change was reverted.
  *
@@ -63,22 +69,36 @@ export function rankSuspects(
   // Unrounded scores order the suspects: rounding to 3 decimals ties small scores (a vetoed root change
   // 2 h before onset and an unrelated one both show 0), and the id must not break such a tie.
   const rawScores = new Map<RankedSuspect, number>();
-  for (const change of candidates) {
+  const inRange = candidates.filter((change) => {
     const lead = onset - change.startedAtMs;
-    if (lead < -config.stepMs || lead > config.attributionLookbackMs) continue;
+    return lead >= -config.stepMs && lead <= config.attributionLookbackMs;
+  });
+  const tracking = rolloutTrackingLines(inRange, incident);
+  for (const change of inRange) {
+    const lead = onset - change.startedAtMs;
     const evidence: string[] = [];
     const time = Math.exp(-Math.max(0, lead) / config.attributionDecayMs);
     evidence.push(`${describeChange(change)} ${describeLead(lead)}`);
     const position = positionOf(change.service, incident, evidence);
     let score = time * position;
-    const verdict = versionVerdict(change, incident);
-    if (verdict?.kind === "implicates") {
+    const tracked = tracking.get(change.id);
+    const verdict: VersionVerdict = tracked
+      ? { kind: "implicates", line: tracked }
+      : versionVerdict(change, incident, config.stepMs);
+    if (tracked) {
+      // The root's errors follow this rollout: with the change next to them, that ties it to this
+      // incident (its own versions say nothing). Elsewhere a matching ramp is more likely coincidence.
+      if (position > 0.1) score = 0.6 + 0.4 * score;
+      evidence.push(tracked);
+    } else if (verdict?.kind === "implicates") {
       // A failing new version explains this incident only on a service in it or next to its root: a bad
       // canary elsewhere is some other incident's cause, not this one's.
       if (position > 0.1) score = 0.6 + 0.4 * score;
       evidence.push(verdict.line);
     } else if (verdict?.kind === "exonerates") {
       score *= 0.15;
+      evidence.push(verdict.line);
+    } else if (verdict?.kind === "neutral") {
       evidence.push(verdict.line);
     }
     if (incident.rootService && incident.wasFailingBefore(incident.rootService, change.startedAtMs)) {
@@ -138,7 +158,7 @@ function positionOf(service: string, incident: IncidentEvidence, evidence: strin
   return 0.1;
 }
 
-function versionVerdict(change: ChangeCandidate, incident: IncidentEvidence): VersionVerdict {
+function versionVerdict(change: ChangeCandidate, incident: IncidentEvidence, stepMs: number): VersionVerdict {
   if (change.version === null || (change.kind !== "deploy" && change.kind !== "rollback")) return null;
   const windowStart = Math.max(change.startedAtMs, incident.startedAtMs - 60_000);
   const windowEnd = Math.min(
@@ -177,6 +197,21 @@ function versionVerdict(change: ChangeCandidate, incident: IncidentEvidence): Ve
     before = { spans: before.spans + value.spans, errors: before.errors + value.errors };
   }
   if (before.spans < minVersionSpans) return null;
+  // A new version that served plenty before onset with no more errors than before did not start this
+  // on arrival: after a complete rollout every span is the new version's, so "new vs before" is just
+  // "during the incident vs before it" and would implicate any deploy in the lookback.
+  const early = incident
+    .versionCounts(change.service, change.startedAtMs, incident.startedAtMs - stepMs)
+    .get(change.version);
+  if (early && early.spans >= 100) {
+    const cleanTest = twoProportionTest(early.errors, early.spans, before.errors, before.spans);
+    if (early.errors === 0 || cleanTest.ratio < 1.5) {
+      return {
+        kind: "neutral",
+        line: `${change.version} served ${early.spans} spans before onset with no more errors than before the change (${percent(cleanTest.rateA)} vs ${percent(cleanTest.rateB)})`,
+      };
+    }
+  }
   const test = twoProportionTest(sum(fresh.errors), freshSpans, before.errors, before.spans);
   return judgeVersions(change, test, `${change.service} before the change`, freshSpans);
 }
@@ -201,6 +236,77 @@ function judgeVersions(
     };
   }
   return null;
+}
+
+/** Partial rollout buckets, log-likelihood margins and the rate ratio a tracking fit must reach. */
+const tracking = { minPartialBuckets: 3, minGainOverStep: 10, minGainOverConstant: 20, minRatio: 2, lead: 5 };
+
+/**
+ * The one change (if any) whose rollout the root's error rate follows (see rollout-tracking.ts), with
+ * its evidence line. Only versioned deploys and rollbacks on other services, whose rollout was under
+ * way during the incident; when two rollouts explain it about equally, neither is named.
+ */
+function rolloutTrackingLines(
+  candidates: readonly ChangeCandidate[],
+  incident: IncidentEvidence,
+): Map<string, string> {
+  const root = incident.rootService;
+  const out = new Map<string, string>();
+  if (root === null) return out;
+  const fromMs = incident.startedAtMs - 3 * 60_000;
+  const toMs = Math.min(incident.endedAtMs ?? Number.POSITIVE_INFINITY, incident.startedAtMs + 15 * 60_000);
+  let rootBuckets: { spans: number[]; errors: number[] } | null = null;
+  const fits: { change: ChangeCandidate; fit: NonNullable<ReturnType<typeof fitRolloutTracking>> }[] = [];
+  for (const change of candidates) {
+    if (change.version === null || (change.kind !== "deploy" && change.kind !== "rollback")) continue;
+    if (change.service === root) continue;
+    const changed = incident.versionBuckets(change.service, fromMs, toMs);
+    const fresh = changed.get(change.version);
+    if (!fresh) continue;
+    rootBuckets ??= totalsOf(incident.versionBuckets(root, fromMs, toMs));
+    const totals = totalsOf(changed);
+    const buckets: TrackingBucket[] = rootBuckets.spans.map((spans, index) => {
+      const all = totals.spans[index] ?? 0;
+      return {
+        spans,
+        errors: rootBuckets?.errors[index] ?? 0,
+        share: all > 0 ? (fresh.spans[index] ?? 0) / all : null,
+      };
+    });
+    const fit = fitRolloutTracking(buckets);
+    if (
+      fit &&
+      fit.partialBuckets >= tracking.minPartialBuckets &&
+      fit.gainOverStep >= tracking.minGainOverStep &&
+      fit.gainOverConstant >= tracking.minGainOverConstant &&
+      fit.rateAtNew >= tracking.minRatio * fit.rateAtOld
+    ) {
+      fits.push({ change, fit });
+    }
+  }
+  fits.sort((a, b) => b.fit.gainOverStep - a.fit.gainOverStep);
+  const [best, runnerUp] = fits;
+  if (!best || (runnerUp && best.fit.gainOverStep - runnerUp.fit.gainOverStep < tracking.lead)) return out;
+  const { change, fit } = best;
+  out.set(
+    change.id,
+    `errors on ${root} follow the rollout of ${change.service} ${change.version}: ${percent(fit.rateAtOld)} of spans fail on its old version's share of traffic, ${percent(fit.rateAtNew)} on the new one's (share ${percent(fit.shareRange[0])} → ${percent(fit.shareRange[1])}; fits better than any single step by ${fit.gainOverStep.toFixed(0)} log-likelihood units)`,
+  );
+  return out;
+}
+
+/** Spans and errors per bucket summed over versions. */
+function totalsOf(byVersion: ReadonlyMap<string, { spans: number[]; errors: number[] }>): {
+  spans: number[];
+  errors: number[];
+} {
+  const spans: number[] = [];
+  const errors: number[] = [];
+  for (const version of byVersion.values()) {
+    for (const [index, count] of version.spans.entries()) spans[index] = (spans[index] ?? 0) + count;
+    for (const [index, count] of version.errors.entries()) errors[index] = (errors[index] ?? 0) + count;
+  }
+  return { spans, errors };
 }
 
 function sum(values: readonly number[]): number {

@@ -1,0 +1,124 @@
+/**
+ * Whether a service's error rate follows another service's rollout, bucket by bucket.
+ *
+ * A change can break a service it does not run on: a producer's new message schema fails its
+ * consumers, a client's new request shape fails the server it calls. The changed service stays healthy
+ * (consumers never fail their producer), so comparing its own versions clears it. What gives it away
+ * is shape: while its new version rolls out instance by instance, the failing service's error rate
+ * rises with the new version's share of the changed service's traffic, not in one step.
+ *
+ * The test fits the failing service's errors per bucket as binomial with p = a + b·share and compares
+ * that fit with the best single step anywhere in the window (a fault starting at some moment, which is
+ * how an unrelated cause looks). Log-likelihoods, so the margin is in units of evidence.
+ */
+
+/** One bucket: the failing service's spans and errors, and the new version's share of the changed service. */
+export interface TrackingBucket {
+  spans: number;
+  errors: number;
+  /** New-version spans / all spans of the changed service in the bucket; null when it had none. */
+  share: number | null;
+}
+
+export interface RolloutTrackingFit {
+  /** Log-likelihood gain of p = a + b·share over the best single step (≥ 0 favours the rollout). */
+  gainOverStep: number;
+  /** Log-likelihood gain of p = a + b·share over a constant rate. */
+  gainOverConstant: number;
+  /** Fitted error rates at share 0 and share 1. */
+  rateAtOld: number;
+  rateAtNew: number;
+  /** Buckets in which the rollout was partial (share strictly between 5 % and 95 %). */
+  partialBuckets: number;
+  /** Smallest and largest share in the window. */
+  shareRange: [number, number];
+}
+
+const epsilon = 1e-6;
+
+/**
+ * Fits the buckets (in time order) as above. Null when there is too little to judge: fewer than
+ * `minSpans` spans, or no bucket with both spans and a share.
+ */
+export function fitRolloutTracking(
+  buckets: readonly TrackingBucket[],
+  minSpans = 300,
+): RolloutTrackingFit | null {
+  const used = buckets.filter(
+    (bucket): bucket is TrackingBucket & { share: number } => bucket.spans > 0 && bucket.share !== null,
+  );
+  const spans = used.reduce((sum, bucket) => sum + bucket.spans, 0);
+  if (used.length < 3 || spans < minSpans) return null;
+  const errors = used.reduce((sum, bucket) => sum + bucket.errors, 0);
+  const constant = logLikelihood(used, () => errors / spans);
+  const shareLine = weightedLine(used, (bucket) => bucket.share);
+  const share = logLikelihood(used, (bucket) => shareLine.a + shareLine.b * bucket.share);
+  // The best single step: rates before and after it are each group's own rate (what the fit of a 0/1
+  // regressor gives), so every split point costs O(1) with running totals.
+  let bestStep = constant;
+  let spansBefore = 0;
+  let errorsBefore = 0;
+  for (let at = 1; at < used.length; at++) {
+    const previous = used[at - 1] as TrackingBucket;
+    spansBefore += previous.spans;
+    errorsBefore += previous.errors;
+    const stepLikelihood =
+      groupLikelihood(errorsBefore, spansBefore) +
+      groupLikelihood(errors - errorsBefore, spans - spansBefore);
+    bestStep = Math.max(bestStep, stepLikelihood);
+  }
+  const shares = used.map((bucket) => bucket.share);
+  return {
+    gainOverStep: share - bestStep,
+    gainOverConstant: share - constant,
+    rateAtOld: clamp(shareLine.a),
+    rateAtNew: clamp(shareLine.a + shareLine.b),
+    partialBuckets: shares.filter((value) => value > 0.05 && value < 0.95).length,
+    shareRange: [Math.min(...shares), Math.max(...shares)],
+  };
+}
+
+/** Least squares of the error rate on x, each bucket weighted by its spans. */
+function weightedLine<T extends TrackingBucket>(
+  buckets: readonly T[],
+  x: (bucket: T) => number,
+): { a: number; b: number } {
+  let weight = 0;
+  let sumX = 0;
+  let sumY = 0;
+  for (const bucket of buckets) {
+    weight += bucket.spans;
+    sumX += bucket.spans * x(bucket);
+    sumY += bucket.errors;
+  }
+  const meanX = sumX / weight;
+  const meanY = sumY / weight;
+  let sxx = 0;
+  let sxy = 0;
+  for (const bucket of buckets) {
+    const dx = x(bucket) - meanX;
+    sxx += bucket.spans * dx * dx;
+    sxy += dx * (bucket.errors - bucket.spans * meanY);
+  }
+  const b = sxx > 0 ? sxy / sxx : 0;
+  return { a: meanY - b * meanX, b };
+}
+
+function logLikelihood<T extends TrackingBucket>(buckets: readonly T[], rate: (bucket: T) => number): number {
+  let total = 0;
+  for (const bucket of buckets) {
+    const p = clamp(rate(bucket));
+    total += bucket.errors * Math.log(p) + (bucket.spans - bucket.errors) * Math.log(1 - p);
+  }
+  return total;
+}
+
+/** Log-likelihood of a group of spans at its own error rate. */
+function groupLikelihood(errors: number, spans: number): number {
+  const p = clamp(errors / spans);
+  return errors * Math.log(p) + (spans - errors) * Math.log(1 - p);
+}
+
+function clamp(p: number): number {
+  return Math.min(1 - epsilon, Math.max(epsilon, p));
+}
