@@ -758,7 +758,14 @@ export class IngestPipeline implements TraceSink {
       if (!this.seriesIds.has(delta.seriesKey)) missing.set(delta.seriesKey, delta.series);
     }
     if (missing.size === 0) return new Map();
-    const ids = await ensureSeriesIds(query, [...missing.values()]);
+    // In pieces with a turn of the event loop between them, like the checkpoint's rows: a burst of new
+    // series (a deploy, a restart) is thousands of them, one long statement on PGlite's thread.
+    const identities = [...missing.values()];
+    const ids: number[] = [];
+    for (let at = 0; at < identities.length; at += checkpointPieceRows) {
+      if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+      ids.push(...(await ensureSeriesIds(query, identities.slice(at, at + checkpointPieceRows))));
+    }
     const found = new Map<string, number>();
     let index = 0;
     for (const seriesKey of missing.keys()) {
