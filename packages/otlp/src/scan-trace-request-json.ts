@@ -196,9 +196,9 @@ const anyValueMembers = new ByteNameTable(
   ),
 );
 
-const resourceByteNameTable = new ByteNameTable(resourceAttributeSlots);
-const spanByteNameTable = new ByteNameTable(spanAttributeSlots);
-const exceptionByteNameTable = new ByteNameTable(exceptionAttributeSlots);
+const resourceAttributeKeys = new ByteNameTable(resourceAttributeSlots);
+const spanAttributeKeys = new ByteNameTable(spanAttributeSlots);
+const exceptionAttributeKeys = new ByteNameTable(exceptionAttributeSlots);
 const exceptionEventNameBytes = new TextEncoder().encode(exceptionEventName);
 
 const latin1Decoder = new TextDecoder("latin1");
@@ -232,6 +232,9 @@ function byteLiteral(text: string): ByteLiteral {
 }
 
 const keyValueHead = byteLiteral('{"key":');
+/** `"traceId":` and so on, by span field number (camelCase: what the spec asks exporters to write). */
+const spanFieldNameLiterals = Object.keys(spanField).map((name) => byteLiteral(`"${name}":`));
+const noLiteral = byteLiteral("\u0000\u0000\u0000\u0000");
 const keyValueValueMember = byteLiteral(',"value":');
 const stringValueHead = byteLiteral('{"stringValue":');
 
@@ -270,6 +273,8 @@ class TraceRequestJsonScanner {
   private stringStart = 0;
   private stringEnd = 0;
   private stringHasEscape = false;
+  /** The span field expected after field `index - 1` (index 0: the first one); -1 for none. */
+  private readonly nextSpanField = Int8Array.from([...Object.values(spanField), -1]);
   /** Set by scanStatus. */
   private statusCode = 0;
   private statusMessage = "";
@@ -343,7 +348,7 @@ class TraceRequestJsonScanner {
       do {
         const field = this.scanKey(resourceFields);
         seen = this.markSeen(seen, field);
-        if (field === resourceField.attributes) this.scanAttributes(resourceByteNameTable, slots);
+        if (field === resourceField.attributes) this.scanAttributes(resourceAttributeKeys, slots);
         else this.skipValue();
       } while (this.nextMember());
     }
@@ -386,9 +391,11 @@ class TraceRequestJsonScanner {
     this.statusMessage = "";
     if (this.openObjectStrict()) {
       let seen = 0;
+      let previousField = -1;
       do {
-        const field = this.scanKey(spanFields);
+        const field = this.scanSpanFieldName(previousField);
         seen = this.markSeen(seen, field);
+        if (field >= 0) previousField = field;
         switch (field) {
           case spanField.traceId:
             traceId = this.scanHexId(traceIdLength);
@@ -412,7 +419,7 @@ class TraceRequestJsonScanner {
             endTimeUnixNano = this.scanUint64();
             break;
           case spanField.attributes:
-            this.scanAttributes(spanByteNameTable, slots);
+            this.scanAttributes(spanAttributeKeys, slots);
             break;
           case spanField.events:
             exception = this.scanEvents();
@@ -460,6 +467,21 @@ class TraceRequestJsonScanner {
     });
   }
 
+  /**
+   * A span member name and its colon, as scanKey. Exporters write a span's fields in one fixed order,
+   * so the name is first compared with the one that followed `previousField` in the last span; only a
+   * miss scans and looks the name up (and remembers it for the next span).
+   */
+  private scanSpanFieldName(previousField: number): number {
+    this.skipWhitespace();
+    const predicted = this.nextSpanField[previousField + 1] ?? -1;
+    if (predicted >= 0 && this.consumeLiteral(spanFieldNameLiterals[predicted] ?? noLiteral))
+      return predicted;
+    const field = this.scanKey(spanFields);
+    if (field >= 0) this.nextSpanField[previousField + 1] = field;
+    return field;
+  }
+
   /** The first `exception` event's summary; later events are only checked for syntax. */
   private scanEvents(): SpanException | null {
     let exception: SpanException | null = null;
@@ -487,7 +509,7 @@ class TraceRequestJsonScanner {
             this.skipValue();
           } else if (isException) {
             slots = createSlotValues(exceptionSlotCount);
-            this.scanAttributes(exceptionByteNameTable, slots);
+            this.scanAttributes(exceptionAttributeKeys, slots);
           } else {
             this.skipValue();
           }
@@ -500,7 +522,7 @@ class TraceRequestJsonScanner {
           const after = this.pos;
           this.pos = deferredAttributes;
           slots = createSlotValues(exceptionSlotCount);
-          this.scanAttributes(exceptionByteNameTable, slots);
+          this.scanAttributes(exceptionAttributeKeys, slots);
           this.pos = after;
         }
         exception = normalizeException(slots ?? createSlotValues(exceptionSlotCount), this.limits);
@@ -561,7 +583,7 @@ class TraceRequestJsonScanner {
   }
 
   /** A KeyValue list: the first `maxAttributes` entries fill `slots`; the first occurrence of a key wins. */
-  private scanAttributes(matcher: ByteNameTable, slots: AttributeSlotValues): void {
+  private scanAttributes(keys: ByteNameTable, slots: AttributeSlotValues): void {
     if (!this.openArrayOrNull()) return;
     let index = 0;
     do {
@@ -570,17 +592,17 @@ class TraceRequestJsonScanner {
         continue;
       }
       index += 1;
-      this.scanKeyValue(matcher, slots);
+      this.scanKeyValue(keys, slots);
     } while (this.nextElement());
   }
 
-  private scanKeyValue(matcher: ByteNameTable, slots: AttributeSlotValues): void {
+  private scanKeyValue(keys: ByteNameTable, slots: AttributeSlotValues): void {
     this.skipWhitespace();
     const start = this.pos;
     // Fast path for what every exporter writes: {"key":"…","value":{…}} without whitespace.
     if (this.consumeLiteral(keyValueHead) && this.bytes[this.pos] === quote) {
       this.scanString();
-      let slot = this.findScannedName(matcher);
+      let slot = this.findScannedName(keys);
       if (slot >= 0 && slots[slot] !== undefined) slot = -1;
       if (slot !== -2 && this.consumeLiteral(keyValueValueMember)) {
         let value: AttributeScalar = null;
@@ -604,7 +626,7 @@ class TraceRequestJsonScanner {
       const field = this.scanKey(keyValueFields);
       seen = this.markSeen(seen, field);
       if (field === keyValueField.key) {
-        slot = this.scanAttributeKey(matcher);
+        slot = this.scanAttributeKey(keys);
         if (slot >= 0 && slots[slot] !== undefined) slot = -1;
       } else if (field === keyValueField.value) {
         if (slot === -2) {
@@ -632,10 +654,10 @@ class TraceRequestJsonScanner {
   }
 
   /** The slot of an attribute key (a string or null), or -1 for a key Faultline ignores. */
-  private scanAttributeKey(matcher: ByteNameTable): number {
+  private scanAttributeKey(keys: ByteNameTable): number {
     if (this.scanNull()) return -1;
     this.scanStringStrict();
-    return this.findScannedName(matcher);
+    return this.findScannedName(keys);
   }
 
   /** The number in `names` of the string last scanned, or -1. */
@@ -991,12 +1013,12 @@ class TraceRequestJsonScanner {
     throw giveUp;
   }
 
-  /** A member name and its colon; returns the field number from `matcher`, -1 for unknown names. */
-  private scanKey(matcher: ByteNameTable): number {
+  /** A member name and its colon; returns the field number from `names`, -1 for unknown names. */
+  private scanKey(names: ByteNameTable): number {
     this.skipWhitespace();
     if (this.bytes[this.pos] !== quote) throw giveUp;
     this.scanString();
-    const field = this.findScannedName(matcher);
+    const field = this.findScannedName(names);
     this.skipWhitespace();
     if (this.bytes[this.pos] !== colon) throw giveUp;
     this.pos += 1;
