@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -78,6 +78,45 @@ describe("createDb on disk", () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it("opens a PGlite data directory with the memory-bounding settings, on first start and after", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "faultline-db-"));
+    try {
+      for (const start of ["creates the directory", "reopens it"]) {
+        const handle = await createDb({ dataDir });
+        try {
+          const [settings] = await handle.query<{ shared_buffers: string; maintenance_work_mem: string }>(
+            "SELECT current_setting('shared_buffers') AS shared_buffers, " +
+              "current_setting('maintenance_work_mem') AS maintenance_work_mem",
+          );
+          expect({ start, ...settings }).toEqual({
+            start,
+            shared_buffers: "16MB",
+            maintenance_work_mem: "16MB",
+          });
+          // Untouched beyond PGlite's initial 128 MiB: shared_buffers fit in it, initdb ran elsewhere.
+          expect(handle.embeddedMemoryBytes()).toBe(128 * 1024 * 1024);
+        } finally {
+          await handle.close();
+        }
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("says which data directory could not be initialised, and why", async () => {
+    const parent = await mkdtemp(join(tmpdir(), "faultline-db-"));
+    try {
+      const blocker = join(parent, "not-a-directory");
+      await writeFile(blocker, "");
+      await expect(createDb({ dataDir: join(blocker, "db") })).rejects.toThrow(
+        /initialising the PGlite data directory .*not-a-directory\/db failed/,
+      );
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
 
   it("masks the password of a PostgreSQL URL in its location", async () => {
     const scratch = await createScratchDatabase(testPostgresUrl).catch(() => undefined);

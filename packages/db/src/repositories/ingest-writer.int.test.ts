@@ -3,6 +3,7 @@ import { describeEachDatabase } from "../testing/index.ts";
 import {
   ensureSeriesIds,
   type IngestRows,
+  maxRowsPerUpsert,
   type SeriesBucketRow,
   type SeriesIdentityRow,
   upsertIngestRows,
@@ -90,5 +91,33 @@ describeEachDatabase("ingest writer", ({ handle }) => {
         userRegisters: { r3: 5, r9: 1, r11: 1 },
       },
     ]);
+  });
+
+  it("writes a commit larger than one upsert statement takes, every row once", async () => {
+    const outbox = { ...sendSeries, operation: "GET /v1/dm/outbox" };
+    const [seriesId] = await handle().transaction((query) => ensureSeriesIds(query, [outbox]));
+    if (seriesId === undefined) throw new Error("no series id");
+    const firstBucketMs = Date.parse("2026-11-20T00:00:00Z");
+    const rowCount = 2 * maxRowsPerUpsert + 1;
+    const rows = Array.from({ length: rowCount }, (_, index) => ({
+      seriesId,
+      stepSeconds: 10,
+      bucketStartMs: firstBucketMs + index * 10_000,
+      spans: index + 1,
+      errors: 0,
+      durationSumMs: 1,
+      latencyBins: { b10: index + 1 },
+      userRegisters: { r1: 1 },
+    }));
+    await handle().transaction((query) => upsertIngestRows(query, onlyBuckets(rows)));
+
+    const [stored] = await handle().query<{ rows: string | number; spans: string | number }>(
+      "SELECT count(*) AS rows, sum(spans) AS spans FROM series_buckets WHERE series_id = $1 AND step_seconds = 10",
+      [seriesId],
+    );
+    expect({ rows: Number(stored?.rows), spans: Number(stored?.spans) }).toEqual({
+      rows: rowCount,
+      spans: (rowCount * (rowCount + 1)) / 2,
+    });
   });
 });
