@@ -45,6 +45,20 @@ export interface BenchReport {
   };
   /** Raw (10 s) rows the commits wrote; rollups come on top. */
   written: { seriesBuckets: number; edges: number; exemplars: number; instanceVersions: number };
+  /**
+   * Memory in MiB: now, at the highest sampled RSS (with the phase it was in) and VmHWM. `wasm` is PGlite's
+   * WebAssembly memory, also counted in `external`.
+   */
+  memory: { now: MemorySample; peak: MemorySample & { phase: string }; peakRss: number };
+}
+
+export interface MemorySample {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  wasm: number;
 }
 
 type Line = Record<string, unknown>;

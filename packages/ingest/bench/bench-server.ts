@@ -18,6 +18,7 @@
  * profile gets written).
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { createDb, readSeriesRange } from "@faultline/db";
@@ -63,7 +64,44 @@ const dataDir = values["data-dir"];
 if (!databaseUrl && !dataDir) throw new Error("pass --data-dir or --database-url");
 
 const db = await createDb(databaseUrl ? { databaseUrl } : { dataDir });
-emit({ msg: "database ready", engine: db.engine });
+
+/** VmHWM: the highest RSS so far, which sampling can miss (creating the database happens before it). */
+function peakRssMiB(): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+  return match?.[1] ? Math.round(Number(match[1]) / 1024) : 0;
+}
+
+/** Where the resident memory is, in MiB: the V8 heap, buffers outside it, PGlite's WebAssembly memory. */
+function memoryBreakdown(): MemorySample {
+  const usage = process.memoryUsage();
+  const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+  return {
+    rss: mib(usage.rss),
+    heapTotal: mib(usage.heapTotal),
+    heapUsed: mib(usage.heapUsed),
+    external: mib(usage.external),
+    arrayBuffers: mib(usage.arrayBuffers),
+    wasm: mib(db.embeddedMemoryBytes() ?? 0),
+  };
+}
+interface MemorySample {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  wasm: number;
+}
+/** The sample with the highest RSS since start, and the phase it was taken in (the report prints it). */
+let memoryPeak: MemorySample & { phase: string } = { ...memoryBreakdown(), phase: "database ready" };
+let memoryPhase = "database ready";
+const sampleMemory = (): void => {
+  const sample = memoryBreakdown();
+  if (sample.rss > memoryPeak.rss) memoryPeak = { ...sample, phase: memoryPhase };
+};
+// Sampled rather than hooked: the peak can come from the database engine, a request body or a checkpoint.
+setInterval(sampleMemory, Number(process.env.BENCH_MEMORY_SAMPLE_MS ?? 100)).unref();
+emit({ msg: "database ready", engine: db.engine, memory: memoryBreakdown(), peakRss: peakRssMiB() });
 
 const crashAfterCommits = values["crash-after-commits"] ? Number(values["crash-after-commits"]) : null;
 const crashAfterLogSyncs = values["crash-after-log-syncs"] ? Number(values["crash-after-log-syncs"]) : null;
@@ -122,7 +160,9 @@ const baselineSink: TraceSink = {
   },
 };
 
+memoryPhase = "log replay";
 await pipeline.start();
+memoryPhase = "ingest";
 const http = createOtlpHttpServer({
   sink: decoder === "hand" ? pipeline : baselineSink,
   bearerToken: null,
@@ -133,6 +173,8 @@ const port = await http.listen(Number(values.port), "127.0.0.1");
 emit({ msg: "OTLP receivers listening", otlpHttp: `http://127.0.0.1:${port}/v1/traces`, decoder });
 
 async function report(): Promise<void> {
+  sampleMemory();
+  memoryPhase = "report";
   // What the series API does before reading: everything acknowledged must be in the database.
   await pipeline.flushAcknowledged();
   const nowMs = Date.now();
@@ -156,6 +198,7 @@ async function report(): Promise<void> {
     rawTotal: Number(raw?.spans ?? 0),
     stats: pipeline.stats,
     written,
+    memory: { now: memoryBreakdown(), peak: memoryPeak, peakRss: peakRssMiB() },
   });
 }
 
