@@ -396,6 +396,31 @@ describe("DetectionEngine: throughput and latency", () => {
     ]);
   });
 
+  it("detects a slowdown that rolls out instance by instance, however slowly its first steps lift the p95", () => {
+    // Four instances (a quarter of the traffic each) get a 5× slower build one minute apart: at one
+    // slow quarter the p95 sits under the alarm line, and those buckets must not teach the baseline
+    // that slow is normal before the rollout completes.
+    const topology: Topology = {
+      services: [
+        {
+          name: "api",
+          spans: 40,
+          errorRate: 0.0005,
+          medianMs: 20,
+          versions: ["a", "b", "c", "d"].map((version) => ({ version, share: 0.25 })),
+        },
+      ],
+      calls: [],
+    };
+    const rolling: Fault = (service, version, start) =>
+      service === "api" && start >= faultAt + "abcd".indexOf(version) * minute ? { latency: 5 } : null;
+    for (const seed of [81, 82, 83]) {
+      const incidents = detectedFrom(replay(generate(topology, t0, faultAt + 10 * minute, rolling, seed)));
+      expect(incidents.map((incident) => incident.signal)).toEqual(["latency"]);
+      expect(incidents[0]?.startedAtMs).toBeLessThanOrEqual(faultAt + 4 * minute);
+    }
+  });
+
   it("detects a 4× latency shift of the whole distribution", () => {
     for (const seed of [5, 6, 7]) {
       const buckets = generate(

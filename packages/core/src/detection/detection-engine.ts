@@ -22,6 +22,8 @@ const sep = "\u001f";
 const mergeWindowMs = 5 * 60_000;
 /** How long after onset the root service is (re)judged, ms. */
 const rootWindowMs = 10 * 60_000;
+/** A p95 within this many ms of its baseline is never "elevated" (a 2 ms service jitters by more than 50 %). */
+const latencyNoiseMs = 5;
 /**
  * A caller whose failing calls go at least this share into another open incident's services fails
  * from that other cause too (see `judgeSharedCallers`).
@@ -711,7 +713,13 @@ export class DetectionEngine {
       state.baselineSlots += 1;
       const p95 = spans >= this.config.minLatencySpans ? columns.p95Of(index) : null;
       if (p95 !== null) {
-        state.baseP95 = Number.isNaN(state.baseP95) ? p95 : 0.95 * state.baseP95 + 0.05 * p95;
+        // A p95 well above the baseline that is not (yet) an alarm joins it ten times slower: a slowdown
+        // rolling out instance by instance first shows as buckets under the alarm line, and at full
+        // weight they lifted the baseline faster than the rollout lifted the p95 — it never alarmed.
+        // A lasting new level is still learnt, over about half an hour instead of three minutes.
+        const elevated = p95 > 1.5 * state.baseP95 && p95 > state.baseP95 + latencyNoiseMs;
+        const weight = elevated ? 0.005 : 0.05;
+        state.baseP95 = Number.isNaN(state.baseP95) ? p95 : (1 - weight) * state.baseP95 + weight * p95;
       }
     }
     return alarm;
@@ -1276,6 +1284,7 @@ export class DetectionEngine {
       startedAtMs: Number.isFinite(rootOnset) ? rootOnset : incident.startedAtMs,
       endedAtMs: incident.endedAtMs,
       rootService: incident.rootService,
+      signal: incident.signal,
       services: incident.services,
       neighboursOfRoot: incident.rootService
         ? this.neighboursOf(incident.environment, incident.rootService)

@@ -25,7 +25,7 @@ interface World {
   traffic: Traffic;
 }
 
-function evidenceOf(world: World): IncidentEvidence {
+function evidenceOf(world: World, signal: IncidentEvidence["signal"] = "error_rate"): IncidentEvidence {
   const bucketsIn = (fromMs: number, toMs: number) =>
     Math.max(0, Math.ceil(toMs / step) - Math.floor(fromMs / step));
   return {
@@ -33,6 +33,7 @@ function evidenceOf(world: World): IncidentEvidence {
     startedAtMs: onset,
     endedAtMs: world.endedAtMs,
     rootService: root,
+    signal,
     services: [root, failing],
     neighboursOfRoot: new Set([failing, neighbour]),
     versionCounts: (service, fromMs, toMs) => {
@@ -359,5 +360,54 @@ describe("rankSuspects: a 1-in-12 canary", () => {
     const { suspects, causeChangeId } = rankSuspects([canary(onset - 2 * minute)], evidenceOf(world), config);
     expect(suspects[0]?.evidence.some((line) => /no higher/.test(line))).toBe(true);
     expect(causeChangeId).toBeNull();
+  });
+});
+
+describe("rankSuspects by what failed", () => {
+  it("clears a deploy with unchanged error rates of an error spike, not of a slowdown", () => {
+    // The root's new version fails no more than the old one; a feature flag on a failing caller lands
+    // at the same moment.
+    const world: World = {
+      endedAtMs: null,
+      failingBefore: new Set(),
+      traffic: new Map([
+        [
+          root,
+          new Map([
+            ["1.0.0", { spans: 200, errors: 1 }],
+            ["1.1.0", { spans: 200, errors: 1 }],
+          ]),
+        ],
+      ]),
+    };
+    const base = { environment: "production", previousVersion: "1.0.0", source: "api" } as const;
+    const candidates: ChangeCandidate[] = [
+      {
+        ...base,
+        id: "root-deploy",
+        service: root,
+        version: "1.1.0",
+        kind: "deploy",
+        startedAtMs: onset - minute,
+      },
+      {
+        ...base,
+        id: "caller-flag",
+        service: failing,
+        version: null,
+        kind: "feature_flag",
+        startedAtMs: onset - minute,
+      },
+    ];
+    const spike = rankSuspects(candidates, evidenceOf(world, "error_rate"), config);
+    expect(spike.suspects[0]?.changeId).toBe("caller-flag");
+    expect(spike.suspects.find((s) => s.changeId === "root-deploy")?.evidence.join(" ")).toMatch(
+      /no higher than on the other versions/,
+    );
+    const slowdown = rankSuspects(candidates, evidenceOf(world, "latency"), config);
+    expect(slowdown.causeChangeId).toBe("root-deploy");
+    expect(slowdown.suspects.find((s) => s.changeId === "root-deploy")?.evidence.join(" ")).not.toMatch(
+      /no higher/,
+    );
   });
 });

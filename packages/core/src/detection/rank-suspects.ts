@@ -1,5 +1,5 @@
 import type { DetectionConfig } from "./detection-config.ts";
-import type { ChangeCandidate, RankedSuspect } from "./detection-types.ts";
+import type { ChangeCandidate, DetectorSignal, RankedSuspect } from "./detection-types.ts";
 import { fitRolloutTracking, type TrackingBucket } from "./rollout-tracking.ts";
 import { type RateStratum, stratifiedRateTest, twoProportionTest } from "./two-proportion-test.ts";
 
@@ -9,6 +9,8 @@ export interface IncidentEvidence {
   startedAtMs: number;
   endedAtMs: number | null;
   rootService: string | null;
+  /** What failed: errors, latency or throughput (the incident's signal). */
+  signal: DetectorSignal;
   services: readonly string[];
   neighboursOfRoot: ReadonlySet<string>;
   /** Spans and errors per version of `service` over [fromMs, toMs) (event time). */
@@ -95,7 +97,9 @@ export function rankSuspects(
       // canary elsewhere is some other incident's cause, not this one's.
       if (position > 0.1) score = 0.6 + 0.4 * score;
       evidence.push(verdict.line);
-    } else if (verdict?.kind === "exonerates") {
+    } else if (verdict?.kind === "exonerates" && incident.signal === "error_rate") {
+      // Equal error rates clear a change of an error spike only: they say nothing about a slowdown or
+      // a stall (a slower search ranking fails nothing).
       score *= 0.15;
       evidence.push(verdict.line);
     } else if (verdict?.kind === "neutral") {

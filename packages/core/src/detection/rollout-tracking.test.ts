@@ -91,6 +91,7 @@ function schemaBreakWorld(consumerRate: (t: number) => number) {
     startedAtMs: onset,
     endedAtMs: null,
     rootService: "consumer",
+    signal: "error_rate",
     services: ["consumer"],
     neighboursOfRoot: new Set(["producer", "callee"]),
     versionCounts: (service, fromMs, toMs) => {
