@@ -83,6 +83,33 @@ describe("IngestAccumulator", () => {
     expect(canonical(first.toBatch(2))).toEqual(canonical(expected));
   });
 
+  it("holds thousands of users per bucket, and deltas without numeric bins, exactly", () => {
+    const manyUsers = (seed: number): NormalizedSpan[] =>
+      randomRequest(seed).map((span, at) => ({
+        ...span,
+        // Half the spans crowd into one series and bucket.
+        ...(at % 2 === 0 ? { name: "op-0", kind: "server" as const, startTimeMs: t0 + 1_000 } : {}),
+        attributes: { ...span.attributes, userId: `user-${seed}-${at}` },
+      }));
+    const requests = Array.from({ length: 80 }, (_, at) => [...manyUsers(at), ...manyUsers(at + 1000)]);
+    // Some deltas come without numeric bins (as from a reader of stored rows): the maps take over.
+    const parts = (): IngestAggregate[] =>
+      requests.map((request, at) => {
+        const part = aggregate(request);
+        if (at % 7 === 3) for (const delta of part.seriesBuckets) delete delta.latencyIndexBins;
+        return part;
+      });
+    const expected = mergeIngestAggregates(parts(), 3);
+    const accumulator = new IngestAccumulator();
+    for (const part of parts()) accumulator.add(part);
+    const batch = accumulator.toBatch(3);
+    expect(canonical(batch)).toEqual(canonical(expected));
+    // Some bucket had more distinct registers than the sparse form holds.
+    expect(
+      Math.max(...batch.seriesBuckets.map((row) => Object.keys(row.userRegisters).length)),
+    ).toBeGreaterThan(512);
+  });
+
   it("starts empty and counts the rows a checkpoint would write", () => {
     const accumulator = new IngestAccumulator();
     expect(accumulator.isEmpty).toBe(true);
