@@ -311,4 +311,34 @@ describe("decodeTraceRequestJson", () => {
     expect(span?.links).toHaveLength(1);
     expect(decode(resourceLast).spans[0]?.resource.serviceName).toBe("late");
   });
+
+  it("keeps apart values that differ only in the middle, and reads repeated ones again", () => {
+    // Same length, same first and last four bytes: the scanner's text cache must compare them whole.
+    const routes = Array.from(
+      { length: 300 },
+      (_, index) => `/v1/${String(index % 150).padStart(5, "0")}/end`,
+    );
+    const body = JSON.stringify({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: routes.map((route, index) => ({
+                traceId,
+                spanId,
+                name: `op ${String(index % 7).padStart(3, "0")} end`,
+                attributes: [{ key: "http.route", value: { stringValue: route } }],
+              })),
+            },
+          ],
+        },
+      ],
+    });
+    expect(scannerTakes(body)).toBe(true);
+    const spans = decode(body).spans;
+    expect(spans.map((span) => span.attributes.httpRoute)).toEqual(routes);
+    expect(spans.map((span) => span.name)).toEqual(
+      routes.map((_, index) => `op ${String(index % 7).padStart(3, "0")} end`),
+    );
+  });
 });

@@ -212,6 +212,8 @@ const latin1Decoder = new TextDecoder("latin1");
 const utf8Decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 /** Longest ASCII run decoded by a loop rather than TextDecoder (measured crossover on Node 20). */
 const shortTextBytes = 12;
+/** log2 of the entries of the per-request text cache. */
+const textCacheBits = 8;
 /**
  * A fixed byte sequence compared four bytes at a time: little-endian 32-bit words at offsets 0, 4, 8…
  * and a last one ending at the last byte (overlapping the previous one when the length is not a
@@ -281,6 +283,10 @@ class TraceRequestJsonScanner {
   private stringHasEscape = false;
   /** The span field expected after field `index - 1` (index 0: the first one); -1 for none. */
   private readonly nextSpanField = Int8Array.from([...Object.values(spanField), -1]);
+  /** decodeRepeatedText's cache: where each entry's bytes are in this request, and their text. */
+  private readonly textCacheStarts = new Int32Array(1 << textCacheBits).fill(-1);
+  private readonly textCacheLengths = new Int32Array(1 << textCacheBits);
+  private readonly textCacheTexts: string[] = new Array<string>(1 << textCacheBits).fill("");
   /** Set by scanStatus. */
   private statusCode = 0;
   private statusMessage = "";
@@ -924,13 +930,48 @@ class TraceRequestJsonScanner {
       const start = this.stringStart;
       const end = this.stringEnd;
       // A UTF-16 code unit takes at least one UTF-8 byte: a run this short cannot exceed the limit.
-      if (end - start <= maxLength) return this.decodeText(start, end);
+      if (end - start <= maxLength) return this.decodeRepeatedText(start, end);
       // A code unit takes at most three bytes; four spare bytes keep a cut character out of the result.
       return truncateString(this.decodeText(start, Math.min(end, start + maxLength * 3 + 4)), maxLength);
     }
     // Escapes are rare (stack traces' "\n"): let JSON.parse unescape the quoted literal.
     const literal = this.decodeText(this.stringStart - 1, this.stringEnd + 1);
     return truncateString(JSON.parse(literal) as string, maxLength);
+  }
+
+  /**
+   * `bytes[start, end)` as text, the same string instance as an earlier identical run of this request
+   * when the cache still holds it. One request's spans repeat most of their names and attribute values
+   * (operations, routes, topics, addresses): a cache hit costs a comparison of the two runs, four
+   * bytes at a time, where decoding costs a TextDecoder call and a new string; and aggregation's Map
+   * lookups on a repeated instance reuse its cached hash.
+   */
+  private decodeRepeatedText(start: number, end: number): string {
+    const length = end - start;
+    if (length < 4) return this.decodeText(start, end);
+    const view = this.view;
+    const first = view.getInt32(start, true);
+    const last = view.getInt32(end - 4, true);
+    const entry =
+      Math.imul(first ^ Math.imul(last ^ length, 0x9e3779b1), 0x85ebca6b) >>> (32 - textCacheBits);
+    const cachedStart = this.textCacheStarts[entry] ?? -1;
+    if (cachedStart >= 0 && this.textCacheLengths[entry] === length) {
+      let offset = 0;
+      while (
+        offset + 4 <= length &&
+        view.getInt32(cachedStart + offset, true) === view.getInt32(start + offset, true)
+      ) {
+        offset += 4;
+      }
+      if (offset + 4 > length && view.getInt32(cachedStart + length - 4, true) === last) {
+        return this.textCacheTexts[entry] ?? this.decodeText(start, end);
+      }
+    }
+    const text = this.decodeText(start, end);
+    this.textCacheStarts[entry] = start;
+    this.textCacheLengths[entry] = length;
+    this.textCacheTexts[entry] = text;
+    return text;
   }
 
   /**
