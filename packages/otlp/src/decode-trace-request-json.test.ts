@@ -216,6 +216,16 @@ describe("decodeTraceRequestJson", () => {
       requestWith({ attributes: [{ key: "http.status_code", value: { intValue: "1e18" } }] }),
     ],
     [
+      "a stringValue that is an AnyValue",
+      requestWith({
+        attributes: [{ key: "http.route", value: { stringValue: { stringValue: "x" } } }],
+      }),
+    ],
+    [
+      "an intValue string that is not an integer",
+      requestWith({ attributes: [{ key: "http.status_code", value: { intValue: "2x" } }] }),
+    ],
+    [
       "a numeric stringValue",
       requestWith({ attributes: [{ key: "http.route", value: { stringValue: 5 } }] }),
     ],

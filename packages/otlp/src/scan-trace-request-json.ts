@@ -245,6 +245,7 @@ const spanFieldNameLiterals = Object.keys(spanField).map((name) => byteLiteral(`
 const noLiteral = byteLiteral("\u0000\u0000\u0000\u0000");
 const keyValueValueMember = byteLiteral(',"value":');
 const stringValueHead = byteLiteral('{"stringValue":');
+const intValueHead = byteLiteral('{"intValue":');
 
 /** Thrown inside the scanner to hand the request over to the JSON.parse path; never escapes. */
 class GiveUp {}
@@ -683,12 +684,22 @@ class TraceRequestJsonScanner {
   private scanAnyValue(): AttributeScalar {
     if (this.scanNull()) return null;
     const start = this.pos;
-    // Fast path: {"stringValue":"…"} without whitespace.
-    if (this.consumeLiteral(stringValueHead) && this.bytes[this.pos] === quote) {
-      this.scanString();
-      if (this.bytes[this.pos] === closeBrace) {
+    // Fast paths for {"stringValue":"…"} and {"intValue":"…"} without whitespace; anything else starts
+    // over with the general grammar.
+    if (this.consumeLiteral(stringValueHead)) {
+      if (this.bytes[this.pos] === quote) {
+        this.scanString();
+        if (this.bytes[this.pos] === closeBrace) {
+          this.pos += 1;
+          return this.decodeScannedString(this.limits.maxStringLength);
+        }
+      }
+      this.pos = start;
+    } else if (this.consumeLiteral(intValueHead)) {
+      const value = this.bytes[this.pos] === quote ? this.scanInt64() : null;
+      if (value !== null && this.bytes[this.pos] === closeBrace) {
         this.pos += 1;
-        return this.decodeScannedString(this.limits.maxStringLength);
+        return value;
       }
       this.pos = start;
     }
@@ -899,11 +910,13 @@ class TraceRequestJsonScanner {
   /** Skips the AnyValue of an ignored attribute: only its syntax matters. */
   private skipAnyValue(): void {
     const start = this.pos;
-    if (this.consumeLiteral(stringValueHead) && this.bytes[this.pos] === quote) {
-      this.scanString();
-      if (this.bytes[this.pos] === closeBrace) {
-        this.pos += 1;
-        return;
+    if (this.consumeLiteral(stringValueHead) || this.consumeLiteral(intValueHead)) {
+      if (this.bytes[this.pos] === quote) {
+        this.scanString();
+        if (this.bytes[this.pos] === closeBrace) {
+          this.pos += 1;
+          return;
+        }
       }
       this.pos = start;
     }
