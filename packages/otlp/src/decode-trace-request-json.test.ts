@@ -216,6 +216,10 @@ describe("decodeTraceRequestJson", () => {
       requestWith({ attributes: [{ key: "http.status_code", value: { intValue: "1e18" } }] }),
     ],
     [
+      "an attribute key that is an object",
+      requestWith({ attributes: [{ key: { key: "http.route", value: {} }, value: {} }] }),
+    ],
+    [
       "a stringValue that is an AnyValue",
       requestWith({
         attributes: [{ key: "http.route", value: { stringValue: { stringValue: "x" } } }],

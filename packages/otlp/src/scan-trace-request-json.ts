@@ -612,19 +612,22 @@ class TraceRequestJsonScanner {
   private scanKeyValue(keys: ByteNameTable, slots: AttributeSlotValues): void {
     this.skipWhitespace();
     const start = this.pos;
-    // Fast path for what every exporter writes: {"key":"…","value":{…}} without whitespace.
-    if (this.consumeLiteral(keyValueHead) && this.bytes[this.pos] === quote) {
-      this.scanString();
-      let slot = this.findScannedName(keys);
-      if (slot >= 0 && slots[slot] !== undefined) slot = -1;
-      if (slot !== -2 && this.consumeLiteral(keyValueValueMember)) {
-        let value: AttributeScalar = null;
-        if (slot >= 0) value = this.scanAnyValue();
-        else this.skipAnyValue();
-        if (this.bytes[this.pos] === closeBrace) {
-          this.pos += 1;
-          if (slot >= 0) slots[slot] = value;
-          return;
+    // Fast path for what every exporter writes: {"key":"…","value":{…}} without whitespace; anything
+    // else starts over with the general grammar.
+    if (this.consumeLiteral(keyValueHead)) {
+      if (this.bytes[this.pos] === quote) {
+        this.scanString();
+        let slot = this.findScannedName(keys);
+        if (slot >= 0 && slots[slot] !== undefined) slot = -1;
+        if (this.consumeLiteral(keyValueValueMember)) {
+          let value: AttributeScalar = null;
+          if (slot >= 0) value = this.scanAnyValue();
+          else this.skipAnyValue();
+          if (this.bytes[this.pos] === closeBrace) {
+            this.pos += 1;
+            if (slot >= 0) slots[slot] = value;
+            return;
+          }
         }
       }
       this.pos = start;
