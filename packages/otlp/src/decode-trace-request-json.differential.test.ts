@@ -130,6 +130,34 @@ const replacementValues: Json[] = [
   { intValue: "12" },
 ];
 
+const readMembers = new Set([
+  "resourceSpans",
+  "resource",
+  "scopeSpans",
+  "spans",
+  "traceId",
+  "spanId",
+  "parentSpanId",
+  "name",
+  "kind",
+  "startTimeUnixNano",
+  "endTimeUnixNano",
+  "attributes",
+  "events",
+  "links",
+  "status",
+  "code",
+  "message",
+  "key",
+  "value",
+  "stringValue",
+  "intValue",
+  "boolValue",
+  "doubleValue",
+  "arrayValue",
+  "bytesValue",
+]);
+
 /** Replaces one value anywhere in the parsed request, or repeats one member (JSON.parse keeps the last). */
 function mutateValue(json: string, builder: RandomRequestBuilder): string {
   const root = JSON.parse(json) as Json;
@@ -148,7 +176,12 @@ function mutateValue(json: string, builder: RandomRequestBuilder): string {
     }
   };
   collect(root);
-  const slot = slots[builder.int(slots.length)];
+  // Half the time, a member the decoders read (where a wrong type must be refused).
+  const read = slots.filter(
+    (candidate) => typeof candidate.key === "string" && readMembers.has(candidate.key),
+  );
+  const pool = read.length > 0 && builder.chance(0.5) ? read : slots;
+  const slot = pool[builder.int(pool.length)];
   if (slot === undefined) return json;
   const replacement = replacementValues[builder.int(replacementValues.length)] ?? null;
   if (!Array.isArray(slot.parent) && typeof slot.key === "string" && builder.chance(0.3)) {
