@@ -1298,7 +1298,17 @@ export class DetectionEngine {
     const candidates = [...this.changes.values()].filter(
       (change) => change.environment === incident.environment,
     );
-    const { suspects, causeChangeId } = rankSuspects(candidates, evidence, this.config);
+    const { suspects, causeChangeId, trackedCauseService } = rankSuspects(candidates, evidence, this.config);
+    if (trackedCauseService !== null) {
+      // Its change's rollout explains what failed (e.g. a producer losing the messages a consumer
+      // starves for): the service is part of this incident, though its own signals look normal.
+      incident.services.push(trackedCauseService);
+      incident.events.push({
+        atMs: Math.max(incident.detectedAtMs, this.closedUpToMs),
+        kind: "spread",
+        message: `spread to ${trackedCauseService} (the rollout of its change tracks the failure)`,
+      });
+    }
     const before = JSON.stringify([incident.suspects, incident.causeChangeId]);
     if (before === JSON.stringify([suspects, causeChangeId])) return;
     const topBefore = incident.suspects[0]?.changeId ?? null;

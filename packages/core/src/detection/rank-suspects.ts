@@ -1,6 +1,6 @@
 import type { DetectionConfig } from "./detection-config.ts";
 import type { ChangeCandidate, DetectorSignal, RankedSuspect } from "./detection-types.ts";
-import { fitRolloutTracking, type TrackingBucket } from "./rollout-tracking.ts";
+import { fitRolloutRate, fitRolloutTracking, type TrackingBucket } from "./rollout-tracking.ts";
 import { type RateStratum, stratifiedRateTest, twoProportionTest } from "./two-proportion-test.ts";
 
 /** What attribution may ask about an incident. */
@@ -63,9 +63,22 @@ export function rankSuspects(
   incident: IncidentEvidence,
   config: Pick<
     DetectionConfig,
-    "stepMs" | "attributionLookbackMs" | "attributionDecayMs" | "causeThreshold" | "causeMargin"
+    | "stepMs"
+    | "attributionLookbackMs"
+    | "attributionDecayMs"
+    | "causeThreshold"
+    | "causeMargin"
+    | "recoveryBuckets"
   >,
-): { suspects: RankedSuspect[]; causeChangeId: string | null } {
+): {
+  suspects: RankedSuspect[];
+  causeChangeId: string | null;
+  /**
+   * The cause's service when its rollout tracks the incident's signal and it is not among the
+   * incident's services (a producer whose lost messages starve a consumer): it belongs in the incident.
+   */
+  trackedCauseService: string | null;
+} {
   const onset = incident.startedAtMs;
   const suspects: RankedSuspect[] = [];
   // Unrounded scores order the suspects: rounding to 3 decimals ties small scores (a vetoed root change
@@ -75,7 +88,7 @@ export function rankSuspects(
     const lead = onset - change.startedAtMs;
     return lead >= -config.stepMs && lead <= config.attributionLookbackMs;
   });
-  const tracking = rolloutTrackingLines(inRange, incident);
+  const tracking = rolloutTrackingLines(inRange, incident, config);
   for (const change of inRange) {
     const lead = onset - change.startedAtMs;
     const evidence: string[] = [];
@@ -140,7 +153,11 @@ export function rankSuspects(
     top !== undefined &&
     top.score >= config.causeThreshold &&
     (second === undefined || top.score - second.score >= config.causeMargin);
-  return { suspects, causeChangeId: confident && top ? top.changeId : null };
+  const causeChangeId = confident && top ? top.changeId : null;
+  const trackedCause = causeChangeId !== null && tracking.has(causeChangeId) ? top : undefined;
+  const trackedCauseService =
+    trackedCause && !incident.services.includes(trackedCause.service) ? trackedCause.service : null;
+  return { suspects, causeChangeId, trackedCauseService };
 }
 
 function positionOf(service: string, incident: IncidentEvidence, evidence: string[]): number {
@@ -253,14 +270,22 @@ const tracking = { minPartialBuckets: 3, minGainOverStep: 10, minGainOverConstan
 function rolloutTrackingLines(
   candidates: readonly ChangeCandidate[],
   incident: IncidentEvidence,
+  config: Pick<DetectionConfig, "stepMs" | "recoveryBuckets">,
 ): Map<string, string> {
   const root = incident.rootService;
   const out = new Map<string, string>();
   if (root === null) return out;
-  const fromMs = incident.startedAtMs - 3 * 60_000;
-  const toMs = Math.min(incident.endedAtMs ?? Number.POSITIVE_INFINITY, incident.startedAtMs + 15 * 60_000);
+  // From before onset (detection may see a gradual fall only once it is deep) to when it stopped failing:
+  // after the fault stops, the new version's share stays where it was while the signal recovers.
+  const fromMs = incident.startedAtMs - 5 * 60_000;
+  // (An incident ends only after `recoveryBuckets` normal ones.)
+  const failingUntil =
+    incident.endedAtMs === null
+      ? Number.POSITIVE_INFINITY
+      : incident.endedAtMs - config.recoveryBuckets * config.stepMs;
+  const toMs = Math.min(failingUntil, incident.startedAtMs + 15 * 60_000);
   let rootBuckets: { spans: number[]; errors: number[] } | null = null;
-  const fits: { change: ChangeCandidate; fit: NonNullable<ReturnType<typeof fitRolloutTracking>> }[] = [];
+  const fits: { change: ChangeCandidate; gain: number; line: string }[] = [];
   for (const change of candidates) {
     if (change.version === null || (change.kind !== "deploy" && change.kind !== "rollback")) continue;
     if (change.service === root) continue;
@@ -269,34 +294,66 @@ function rolloutTrackingLines(
     if (!fresh) continue;
     rootBuckets ??= totalsOf(incident.versionBuckets(root, fromMs, toMs));
     const totals = totalsOf(changed);
-    const buckets: TrackingBucket[] = rootBuckets.spans.map((spans, index) => {
+    const shareAt = (index: number): number | null => {
       const all = totals.spans[index] ?? 0;
-      return {
-        spans,
-        errors: rootBuckets?.errors[index] ?? 0,
-        share: all > 0 ? (fresh.spans[index] ?? 0) / all : null,
-      };
-    });
+      if (all === 0 || index >= judged) return null;
+      return (fresh.spans[index] ?? 0) / all;
+    };
+    // The rollout and three minutes after it: that is where a tracking failure shows. Later buckets add
+    // nothing but the fault's own end, which the new version outlives (a fix behind a flag, a rollback
+    // of something else) and which would contradict a failure that did follow the rollout.
+    let judged = rootBuckets.spans.length;
+    for (let index = 0; index < judged; index++) {
+      const all = totals.spans[index] ?? 0;
+      if (all > 0 && (fresh.spans[index] ?? 0) / all >= 0.95) {
+        judged = Math.min(judged, index + Math.round(plateauMs / config.stepMs));
+        break;
+      }
+    }
+    if (incident.signal === "throughput") {
+      // A starving consumer: its rate falls as the change's new version takes over.
+      const fit = fitRolloutRate(rootBuckets.spans.map((spans, index) => ({ spans, share: shareAt(index) })));
+      if (fit && trackingHolds(fit) && fit.rateAtNew <= fit.rateAtOld / tracking.minRatio) {
+        fits.push({
+          change,
+          gain: fit.gainOverStep,
+          line: `${root}'s throughput falls with the rollout of ${change.service} ${change.version}: about ${fit.rateAtOld.toFixed(0)} spans a bucket on its old version's share of traffic, ${fit.rateAtNew.toFixed(0)} on the new one's (share ${percent(fit.shareRange[0])} → ${percent(fit.shareRange[1])}; fits better than any single step by ${fit.gainOverStep.toFixed(0)} log-likelihood units)`,
+        });
+      }
+      continue;
+    }
+    if (incident.signal !== "error_rate") continue;
+    const buckets: TrackingBucket[] = rootBuckets.spans.map((spans, index) => ({
+      spans,
+      errors: rootBuckets?.errors[index] ?? 0,
+      share: shareAt(index),
+    }));
     const fit = fitRolloutTracking(buckets);
-    if (
-      fit &&
-      fit.partialBuckets >= tracking.minPartialBuckets &&
-      fit.gainOverStep >= tracking.minGainOverStep &&
-      fit.gainOverConstant >= tracking.minGainOverConstant &&
-      fit.rateAtNew >= tracking.minRatio * fit.rateAtOld
-    ) {
-      fits.push({ change, fit });
+    if (fit && trackingHolds(fit) && fit.rateAtNew >= tracking.minRatio * fit.rateAtOld) {
+      fits.push({
+        change,
+        gain: fit.gainOverStep,
+        line: `errors on ${root} follow the rollout of ${change.service} ${change.version}: ${percent(fit.rateAtOld)} of spans fail on its old version's share of traffic, ${percent(fit.rateAtNew)} on the new one's (share ${percent(fit.shareRange[0])} → ${percent(fit.shareRange[1])}; fits better than any single step by ${fit.gainOverStep.toFixed(0)} log-likelihood units)`,
+      });
     }
   }
-  fits.sort((a, b) => b.fit.gainOverStep - a.fit.gainOverStep);
+  fits.sort((a, b) => b.gain - a.gain);
   const [best, runnerUp] = fits;
-  if (!best || (runnerUp && best.fit.gainOverStep - runnerUp.fit.gainOverStep < tracking.lead)) return out;
-  const { change, fit } = best;
-  out.set(
-    change.id,
-    `errors on ${root} follow the rollout of ${change.service} ${change.version}: ${percent(fit.rateAtOld)} of spans fail on its old version's share of traffic, ${percent(fit.rateAtNew)} on the new one's (share ${percent(fit.shareRange[0])} → ${percent(fit.shareRange[1])}; fits better than any single step by ${fit.gainOverStep.toFixed(0)} log-likelihood units)`,
-  );
+  if (!best || (runnerUp && best.gain - runnerUp.gain < tracking.lead)) return out;
+  out.set(best.change.id, best.line);
   return out;
+}
+
+/** How long after a rollout completes its tracking is still judged. */
+const plateauMs = 3 * 60_000;
+
+/** The margins every tracking fit must reach, whatever it tracks. */
+function trackingHolds(fit: { partialBuckets: number; gainOverStep: number; gainOverConstant: number }) {
+  return (
+    fit.partialBuckets >= tracking.minPartialBuckets &&
+    fit.gainOverStep >= tracking.minGainOverStep &&
+    fit.gainOverConstant >= tracking.minGainOverConstant
+  );
 }
 
 /** Spans and errors per bucket summed over versions. */

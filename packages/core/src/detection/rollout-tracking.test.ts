@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { defaultDetectionConfig } from "./detection-config.ts";
 import type { ChangeCandidate } from "./detection-types.ts";
 import { type IncidentEvidence, rankSuspects } from "./rank-suspects.ts";
-import { fitRolloutTracking, type TrackingBucket } from "./rollout-tracking.ts";
+import { fitRolloutRate, fitRolloutTracking, type TrackingBucket } from "./rollout-tracking.ts";
 
 const step = defaultDetectionConfig.stepMs;
 const minute = 60_000;
@@ -51,6 +51,27 @@ describe("fitRolloutTracking", () => {
     );
     expect(flat?.gainOverStep).toBeLessThanOrEqual(0);
     expect(fitRolloutTracking(bucketsOf(rollout(onset, 6), () => 0.1).slice(0, 3))).toBeNull();
+  });
+});
+
+describe("fitRolloutRate", () => {
+  const counts = (share: (t: number) => number, rate: (t: number) => number) =>
+    Array.from({ length: 60 }, (_, index) => {
+      const t = onset - 3 * minute + index * step;
+      return { spans: Math.round(rate(t)), share: share(t) };
+    });
+
+  it("finds a consumer starving as a producer's new version (which loses its messages) takes over", () => {
+    const share = rollout(onset, 5, 5);
+    const fit = fitRolloutRate(counts(share, (t) => 200 * (1 - share(t))));
+    expect(fit?.gainOverStep).toBeGreaterThan(50);
+    expect(fit?.rateAtOld).toBeCloseTo(200, -1);
+    expect(fit?.rateAtNew).toBeLessThan(20);
+  });
+
+  it("prefers a step when the rate collapses at once beside a rollout", () => {
+    const fit = fitRolloutRate(counts(rollout(onset, 5, 5), (t) => (t >= onset + 2 * minute ? 10 : 200)));
+    expect(fit?.gainOverStep).toBeLessThan(10);
   });
 });
 

@@ -78,6 +78,62 @@ export function fitRolloutTracking(
   };
 }
 
+/** One bucket of a throughput fit: the failing service's spans, and the changed service's new-version share. */
+export interface TrackingCount {
+  spans: number;
+  share: number | null;
+}
+
+export interface RolloutRateFit {
+  /** Log-likelihood gain of λ = a + b·share over the best single step. */
+  gainOverStep: number;
+  gainOverConstant: number;
+  /** Fitted spans per bucket at share 0 and share 1. */
+  rateAtOld: number;
+  rateAtNew: number;
+  partialBuckets: number;
+  shareRange: [number, number];
+}
+
+/**
+ * The throughput form of {@link fitRolloutTracking}: the failing service's spans per bucket as Poisson
+ * with mean λ = a + b·share, against the best single step and a constant. A consumer starving while a
+ * producer's new version loses its messages: its rate falls with the new version's share.
+ */
+export function fitRolloutRate(buckets: readonly TrackingCount[], minBuckets = 12): RolloutRateFit | null {
+  const used = buckets.filter((bucket): bucket is TrackingCount & { share: number } => bucket.share !== null);
+  if (used.length < minBuckets) return null;
+  const total = used.reduce((sum, bucket) => sum + bucket.spans, 0);
+  if (total === 0) return null;
+  const poisson = (spans: number, mean: number) => {
+    const lambda = Math.max(epsilon, mean);
+    return spans * Math.log(lambda) - lambda;
+  };
+  const constant = used.reduce((sum, bucket) => sum + poisson(bucket.spans, total / used.length), 0);
+  const line = weightedLine(
+    used.map((bucket) => ({ spans: 1, errors: bucket.spans, share: bucket.share })),
+    (bucket) => bucket.share,
+  );
+  const share = used.reduce((sum, bucket) => sum + poisson(bucket.spans, line.a + line.b * bucket.share), 0);
+  // A group at its own mean: Σ y·ln(mean) − n·mean, from the group's total alone.
+  const group = (sum: number, count: number) => sum * Math.log(Math.max(epsilon, sum / count)) - sum;
+  let bestStep = constant;
+  let before = 0;
+  for (let at = 1; at < used.length; at++) {
+    before += (used[at - 1] as TrackingCount).spans;
+    bestStep = Math.max(bestStep, group(before, at) + group(total - before, used.length - at));
+  }
+  const shares = used.map((bucket) => bucket.share);
+  return {
+    gainOverStep: share - bestStep,
+    gainOverConstant: share - constant,
+    rateAtOld: Math.max(0, line.a),
+    rateAtNew: Math.max(0, line.a + line.b),
+    partialBuckets: shares.filter((value) => value > 0.05 && value < 0.95).length,
+    shareRange: [Math.min(...shares), Math.max(...shares)],
+  };
+}
+
 /** Least squares of the error rate on x, each bucket weighted by its spans. */
 function weightedLine<T extends TrackingBucket>(
   buckets: readonly T[],
