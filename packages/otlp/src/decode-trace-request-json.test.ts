@@ -355,4 +355,16 @@ describe("decodeTraceRequestJson", () => {
       routes.map((_, index) => `op ${String(index % 7).padStart(3, "0")} end`),
     );
   });
+
+  it("cuts a 10 MB attribute value to maxStringLength and reads an enum written as 2.0", () => {
+    const huge = `${"é".repeat(5_000_000)}x`;
+    const body = requestWith({
+      kind: "KIND",
+      attributes: [{ key: "http.route", value: { stringValue: huge } }],
+    }).replace('"KIND"', "2.0");
+    expect(scannerTakes(body)).toBe(true);
+    const [span] = decode(body).spans;
+    expect(span?.kind).toBe("server");
+    expect(span?.attributes.httpRoute).toBe("é".repeat(defaultDecodeLimits.maxStringLength));
+  });
 });
