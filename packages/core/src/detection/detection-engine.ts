@@ -1284,7 +1284,7 @@ export class DetectionEngine {
       startedAtMs: Number.isFinite(rootOnset) ? rootOnset : incident.startedAtMs,
       endedAtMs: incident.endedAtMs,
       rootService: incident.rootService,
-      signal: incident.signal,
+      signal: this.rootSignalOf(incident),
       services: incident.services,
       neighboursOfRoot: incident.rootService
         ? this.neighboursOf(incident.environment, incident.rootService)
@@ -1328,6 +1328,20 @@ export class DetectionEngine {
       });
     }
     this.touch(incident);
+  }
+
+  /**
+   * How the root failed: errors if any of its signals alarmed on errors, else latency, else throughput.
+   * The incident's own signal is its first alarm's, often a caller's (timeouts behind a slow root).
+   */
+  private rootSignalOf(incident: IncidentState): DetectorSignal {
+    const signals = new Set<DetectorSignal>();
+    for (const [key, signal] of incident.memberSignals) {
+      if (this.signals.get(key)?.service === incident.rootService) signals.add(signal);
+    }
+    for (const signal of ["error_rate", "latency", "throughput"] as const)
+      if (signals.has(signal)) return signal;
+    return incident.signal;
   }
 
   /** The registered version rings of a service, in registration order. */

@@ -9,7 +9,7 @@ export interface IncidentEvidence {
   startedAtMs: number;
   endedAtMs: number | null;
   rootService: string | null;
-  /** What failed: errors, latency or throughput (the incident's signal). */
+  /** How the root service failed: errors, latency or throughput. */
   signal: DetectorSignal;
   services: readonly string[];
   neighboursOfRoot: ReadonlySet<string>;
