@@ -421,6 +421,59 @@ describe("DetectionEngine: throughput and latency", () => {
     }
   });
 
+  it("blames a slow dependency's deploy when its callers' calls time out, though it fails nothing", () => {
+    // The cache's new version (half the instances) is 80× slower: callers' client spans to it time out
+    // (errors), the cache's own spans only get slow. The incident's first alarms are the callers'
+    // errors, but the root failed by latency: unchanged error rates must not clear its deploy.
+    const topology: Topology = {
+      services: [
+        { name: "api", spans: 60, errorRate: 0.0005 },
+        {
+          name: "cache",
+          spans: 60,
+          errorRate: 0.0002,
+          medianMs: 5,
+          versions: [
+            { version: "1.0.0", share: 0.5 },
+            { version: "1.1.0", share: 0.5 },
+          ],
+        },
+      ],
+      calls: [["api", "cache"]],
+      clientSpans: true,
+    };
+    const slowNew: Fault = (service, version, start) =>
+      service === "cache" && version === "1.1.0" && start >= faultAt ? { latency: 80 } : null;
+    const deploy: ChangeCandidate = {
+      id: "cache-deploy",
+      environment: env,
+      service: "cache",
+      version: "1.1.0",
+      previousVersion: "1.0.0",
+      kind: "deploy",
+      source: "api",
+      startedAtMs: faultAt - step,
+    };
+    for (const seed of [91, 92]) {
+      const buckets = generate(topology, t0, faultAt + 8 * minute, slowNew, seed).map((bucket) => {
+        if (bucket.startMs < faultAt) return bucket;
+        // Calls to the slow half time out: the callers' client spans (and the edge) fail.
+        const timedOut = (count: number) => Math.round(count * 0.5);
+        return {
+          ...bucket,
+          series: bucket.series.map((series) =>
+            series.spanKind === "client" ? { ...series, errors: timedOut(series.spans) } : series,
+          ),
+          edges: bucket.edges.map((edge) => ({ ...edge, errors: timedOut(edge.count) })),
+        };
+      });
+      const incidents = detectedFrom(replay(buckets, [deploy]));
+      expect(incidents).toHaveLength(1);
+      expect(incidents[0]?.rootService).toBe("cache");
+      expect(incidents[0]?.causeChangeId).toBe("cache-deploy");
+    }
+  });
+
   it("detects a 4× latency shift of the whole distribution", () => {
     for (const seed of [5, 6, 7]) {
       const buckets = generate(
