@@ -1127,7 +1127,13 @@ class TraceRequestJsonScanner {
           ((quotes - 0x01010101) & ~quotes) |
           ((backslashes - 0x01010101) & ~backslashes) |
           ((word - 0x20202020) & ~word);
-        if ((stops & 0x80808080) !== 0) break;
+        const found = stops & 0x80808080;
+        if (found !== 0) {
+          // The lowest flag always marks a real stop (false flags only sit above a real one): step to
+          // that byte directly (little-endian, so the lowest flag is the first byte).
+          pos += (31 - Math.clz32(found & -found)) >> 3;
+          break;
+        }
         pos += 4;
       }
       while (pos < end && endsStringRun[bytes[pos] ?? 0] === 0) pos += 1;
