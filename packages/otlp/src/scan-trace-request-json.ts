@@ -5,8 +5,8 @@
  * Why not JSON.parse + a walk: JSON.parse builds an object, a key string and a value string for every
  * attribute of every span (about fifty allocations for a 1 kB span), while Faultline reads a handful of
  * them. Profiled on the ingest bench workload (512 spans of ~1.1 kB JSON per request), JSON.parse alone
- * took ~3.1 µs of CPU per span and the walk ~2 µs more; this scanner takes ~2.7 µs for both, against
- * ~2.3 µs for the protobuf decoder on the same spans (bench/decode-bench.ts compares them).
+ * took ~3.1 µs of CPU per span and the walk ~2.5 µs more; this scanner takes ~2.6 µs for both, about
+ * what the (eager) protobuf decoder takes for the same spans (bench/decode-bench.ts compares them).
  *
  * JavaScript reads about a byte per nanosecond one at a time, so the hot loops read four bytes at a
  * time through a DataView (string runs, known literals, known names), and the common shapes written by
