@@ -733,7 +733,10 @@ export class IngestPipeline implements TraceSink {
   private fold(): Promise<void> {
     this.folding ??= (async () => {
       try {
-        for (;;) {
+        for (let round = 0; ; round += 1) {
+          // A turn of the event loop between folds: each is a transaction PGlite runs on this thread,
+          // and a backlog of many bucket times is several of them back to back.
+          if (round > 0) await new Promise((resolve) => setImmediate(resolve));
           const result = await foldRollups(this.db);
           if (result.bucketTimes === 0) break;
           this.stats.folds += 1;
