@@ -163,14 +163,18 @@ export function maxRegistersInto(into: SketchBins, from: SketchBins): void {
   }
 }
 
-function addInto(into: BucketValues, from: BucketValues): void {
-  into.spans += from.spans;
-  into.errors += from.errors;
-  into.durationSumMs += from.durationSumMs;
-  addBinsInto(into.latencyBins, from.latencyBins);
-  maxRegistersInto(into.userRegisters, from.userRegisters);
+/** Adds a stored row into a rollup being built, reading its sketches in place (no copy). */
+function addRowInto(into: BucketValues, row: BucketRowText): void {
+  into.spans += Number(row.spans);
+  into.errors += Number(row.errors);
+  into.durationSumMs += Number(row.duration_sum_ms);
+  addBinsInto(into.latencyBins, row.latency_bins);
+  maxRegistersInto(into.userRegisters, row.user_registers);
 }
 
+// A rollup being built owns copies of its first row's sketches: the raw rows feed both widths and the
+// services' rollups, so merging must not write into them. Later rows are added in place (addRowInto),
+// not through a copy each: a user-register sketch holds up to 4,096 keys.
 const valuesOf = (row: BucketRowText): BucketValues => ({
   spans: Number(row.spans),
   errors: Number(row.errors),
@@ -221,7 +225,7 @@ async function foldInTransaction(query: RawQuery, maxBucketTimes: number): Promi
       const t = Math.floor(rawMs / stepMs) * stepMs;
       const key = `${seriesId}:${stepSeconds}:${t}`;
       const known = rollups.get(key);
-      if (known) addInto(known.values, valuesOf(row));
+      if (known) addRowInto(known.values, row);
       else rollups.set(key, { seriesId, stepSeconds, t, values: valuesOf(row) });
     }
   }
@@ -234,7 +238,7 @@ async function foldInTransaction(query: RawQuery, maxBucketTimes: number): Promi
     ]);
     for (const row of stored) {
       const known = rollups.get(`${Number(row.series_id)}:${Number(row.step_seconds)}:${Number(row.t)}`);
-      if (known) addInto(known.values, valuesOf(row));
+      if (known) addRowInto(known.values, row);
     }
     await query(writeRollupsSql, [
       list.map((rollup) => rollup.seriesId),
