@@ -20,12 +20,13 @@ export interface TrackingBucket {
   share: number | null;
 }
 
-export interface RolloutTrackingFit {
-  /** Log-likelihood gain of p = a + b·share over the best single step (≥ 0 favours the rollout). */
+/** A fit of the failing service's rate (error rate, or spans per bucket) as a + b·share. */
+export interface RolloutFit {
+  /** Log-likelihood gain of a + b·share over the best single step (≥ 0 favours the rollout). */
   gainOverStep: number;
-  /** Log-likelihood gain of p = a + b·share over a constant rate. */
+  /** Log-likelihood gain of a + b·share over a constant rate. */
   gainOverConstant: number;
-  /** Fitted error rates at share 0 and share 1. */
+  /** The fitted rate at share 0 and share 1. */
   rateAtOld: number;
   rateAtNew: number;
   /** Buckets in which the rollout was partial (share strictly between 5 % and 95 %). */
@@ -34,16 +35,21 @@ export interface RolloutTrackingFit {
   shareRange: [number, number];
 }
 
+/** The share part of a fit: how much of the window the rollout was under way, and its range. */
+function shareSpread(shares: readonly number[]): Pick<RolloutFit, "partialBuckets" | "shareRange"> {
+  return {
+    partialBuckets: shares.filter((value) => value > 0.05 && value < 0.95).length,
+    shareRange: [Math.min(...shares), Math.max(...shares)],
+  };
+}
+
 const epsilon = 1e-6;
 
 /**
  * Fits the buckets (in time order) as above. Null when there is too little to judge: fewer than
  * `minSpans` spans, or no bucket with both spans and a share.
  */
-export function fitRolloutTracking(
-  buckets: readonly TrackingBucket[],
-  minSpans = 300,
-): RolloutTrackingFit | null {
+export function fitRolloutTracking(buckets: readonly TrackingBucket[], minSpans = 300): RolloutFit | null {
   const used = buckets.filter(
     (bucket): bucket is TrackingBucket & { share: number } => bucket.spans > 0 && bucket.share !== null,
   );
@@ -67,14 +73,12 @@ export function fitRolloutTracking(
       groupLikelihood(errors - errorsBefore, spans - spansBefore);
     bestStep = Math.max(bestStep, stepLikelihood);
   }
-  const shares = used.map((bucket) => bucket.share);
   return {
     gainOverStep: share - bestStep,
     gainOverConstant: share - constant,
     rateAtOld: clamp(shareLine.a),
     rateAtNew: clamp(shareLine.a + shareLine.b),
-    partialBuckets: shares.filter((value) => value > 0.05 && value < 0.95).length,
-    shareRange: [Math.min(...shares), Math.max(...shares)],
+    ...shareSpread(used.map((bucket) => bucket.share)),
   };
 }
 
@@ -84,23 +88,12 @@ export interface TrackingCount {
   share: number | null;
 }
 
-export interface RolloutRateFit {
-  /** Log-likelihood gain of λ = a + b·share over the best single step. */
-  gainOverStep: number;
-  gainOverConstant: number;
-  /** Fitted spans per bucket at share 0 and share 1. */
-  rateAtOld: number;
-  rateAtNew: number;
-  partialBuckets: number;
-  shareRange: [number, number];
-}
-
 /**
  * The throughput form of {@link fitRolloutTracking}: the failing service's spans per bucket as Poisson
  * with mean λ = a + b·share, against the best single step and a constant. A consumer starving while a
  * producer's new version loses its messages: its rate falls with the new version's share.
  */
-export function fitRolloutRate(buckets: readonly TrackingCount[], minBuckets = 12): RolloutRateFit | null {
+export function fitRolloutRate(buckets: readonly TrackingCount[], minBuckets = 12): RolloutFit | null {
   const used = buckets.filter((bucket): bucket is TrackingCount & { share: number } => bucket.share !== null);
   if (used.length < minBuckets) return null;
   const total = used.reduce((sum, bucket) => sum + bucket.spans, 0);
@@ -123,14 +116,12 @@ export function fitRolloutRate(buckets: readonly TrackingCount[], minBuckets = 1
     before += (used[at - 1] as TrackingCount).spans;
     bestStep = Math.max(bestStep, group(before, at) + group(total - before, used.length - at));
   }
-  const shares = used.map((bucket) => bucket.share);
   return {
     gainOverStep: share - bestStep,
     gainOverConstant: share - constant,
     rateAtOld: Math.max(0, line.a),
     rateAtNew: Math.max(0, line.a + line.b),
-    partialBuckets: shares.filter((value) => value > 0.05 && value < 0.95).length,
-    shareRange: [Math.min(...shares), Math.max(...shares)],
+    ...shareSpread(used.map((bucket) => bucket.share)),
   };
 }
 
