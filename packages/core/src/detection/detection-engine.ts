@@ -157,6 +157,13 @@ interface IncidentState extends IncidentSnapshot {
   lastActiveMs: number;
   /** Member services failing from another incident's cause too: not reported as affected by this one. */
   sharedServices: Set<string>;
+  /**
+   * The cause's service when the cause was tied to the incident by rollout tracking and is not a member
+   * (a producer losing messages its consumer starves for): reported among the services. Replaced when
+   * a later ranking ties another service's change to it, so one an early, short window pointed at
+   * leaves again.
+   */
+  trackedCauseService: string | null;
 }
 
 /**
@@ -982,6 +989,7 @@ export class DetectionEngine {
       userRegisters: emptySketchBins(),
       lastActiveMs: detectedAtMs,
       sharedServices: new Set(),
+      trackedCauseService: null,
     };
     this.incidents.set(id, incident);
     return incident;
@@ -1299,15 +1307,27 @@ export class DetectionEngine {
       (change) => change.environment === incident.environment,
     );
     const { suspects, causeChangeId, trackedCauseService } = rankSuspects(candidates, evidence, this.config);
-    if (trackedCauseService !== null) {
-      // Its change's rollout explains what failed (e.g. a producer losing the messages a consumer
-      // starves for): the service is part of this incident, though its own signals look normal.
-      incident.services.push(trackedCauseService);
+    // Another tracked cause replaces it; a ranking that names none leaves it (sequential evidence sways
+    // while a rollout is under way, and the timeline should not flap with it).
+    if (trackedCauseService !== null && trackedCauseService !== incident.trackedCauseService) {
+      const atMs = Math.max(incident.detectedAtMs, this.closedUpToMs);
+      const previous = incident.trackedCauseService;
+      incident.trackedCauseService = trackedCauseService;
+      if (previous !== null) {
+        incident.events.push({
+          atMs,
+          kind: "suspects_changed",
+          message: `${previous} left: another service's rollout explains the failure better`,
+        });
+      }
+      // Its change's rollout explains what failed (e.g. a producer losing the messages a consumer starves
+      // for): the service is part of this incident, though its own signals look normal.
       incident.events.push({
-        atMs: Math.max(incident.detectedAtMs, this.closedUpToMs),
+        atMs,
         kind: "spread",
         message: `spread to ${trackedCauseService} (the rollout of its change tracks the failure)`,
       });
+      this.touch(incident);
     }
     const before = JSON.stringify([incident.suspects, incident.causeChangeId]);
     if (before === JSON.stringify([suspects, causeChangeId])) return;
@@ -1457,7 +1477,12 @@ function snapshotOf(incident: IncidentState): IncidentSnapshot {
     startedAtMs: incident.startedAtMs,
     detectedAtMs: incident.detectedAtMs,
     endedAtMs: incident.endedAtMs,
-    services: incident.services.filter((service) => !incident.sharedServices.has(service)),
+    services: [
+      ...incident.services.filter((service) => !incident.sharedServices.has(service)),
+      ...(incident.trackedCauseService === null || incident.services.includes(incident.trackedCauseService)
+        ? []
+        : [incident.trackedCauseService]),
+    ],
     surfaces: [...incident.surfaces],
     affectedUsers: incident.affectedUsers,
     suspects: incident.suspects.map((suspect) => ({ ...suspect, evidence: [...suspect.evidence] })),
