@@ -48,7 +48,9 @@ export async function startFaro(): Promise<void> {
       app: {
         name: "faultline-ui",
         version: "0.1.0",
-        environment: __FARO_THROUGH_DEV_PROXY__ ? "development" : "production",
+        // Its own environment: the tool's page loads are not a service of the production it watches
+        // (they showed on the production board as a service "faultline-ui").
+        environment: __FARO_THROUGH_DEV_PROXY__ ? "development" : "faultline",
       },
       instrumentations: getWebInstrumentations({ captureConsole: false }),
       sessionTracking: { enabled: true, persistent: false },
