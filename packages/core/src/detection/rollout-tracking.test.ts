@@ -27,10 +27,10 @@ const rollout =
   };
 
 describe("fitRolloutTracking", () => {
-  it("finds errors that rise with a rollout's share far better explained by it than by any step", () => {
+  it("finds errors that rise with a rollout's share far better explained by it than by any step or ramp", () => {
     const share = rollout(onset, 6);
     const fit = fitRolloutTracking(bucketsOf(share, (t) => 0.001 + 0.9 * share(t)));
-    expect(fit?.gainOverStep).toBeGreaterThan(50);
+    expect(fit?.gainOverStep).toBeGreaterThan(20);
     expect(fit?.rateAtNew).toBeCloseTo(0.9, 1);
     expect(fit?.rateAtOld).toBeLessThan(0.01);
     expect(fit?.partialBuckets).toBeGreaterThanOrEqual(30);
@@ -39,6 +39,13 @@ describe("fitRolloutTracking", () => {
   it("prefers a step when the errors jump at once, even beside a rollout under way at onset", () => {
     const share = rollout(onset, 2);
     const fit = fitRolloutTracking(bucketsOf(share, (t) => (t >= onset + 30_000 ? 0.4 : 0.001)));
+    expect(fit?.gainOverStep).toBeLessThan(10);
+  });
+
+  it("prefers a ramp in time when the errors grow in with the clock while a rollout runs beside them", () => {
+    // A store degrading over six minutes from onset, and an innocent six-instance rollout at the same time.
+    const grows = (t: number) => Math.min(1, Math.max(0, (t - onset) / (6 * minute)));
+    const fit = fitRolloutTracking(bucketsOf(rollout(onset, 6), (t) => 0.001 + 0.9 * grows(t)));
     expect(fit?.gainOverStep).toBeLessThan(10);
   });
 
@@ -67,6 +74,12 @@ describe("fitRolloutRate", () => {
     expect(fit?.gainOverStep).toBeGreaterThan(50);
     expect(fit?.rateAtOld).toBeCloseTo(200, -1);
     expect(fit?.rateAtNew).toBeLessThan(20);
+  });
+
+  it("prefers a ramp in time when a consumer's rate falls with the clock while a producer rolls out", () => {
+    const falls = (t: number) => Math.min(1, Math.max(0, (t - onset) / (6 * minute)));
+    const fit = fitRolloutRate(counts(rollout(onset, 6, 6), (t) => 200 * (1 - 0.95 * falls(t))));
+    expect(fit?.gainOverStep).toBeLessThan(10);
   });
 
   it("prefers a step when the rate collapses at once beside a rollout", () => {

@@ -22,7 +22,10 @@ export interface TrackingBucket {
 
 /** A fit of the failing service's rate (error rate, or spans per bucket) as a + b·share. */
 export interface RolloutFit {
-  /** Log-likelihood gain of a + b·share over the best single step (≥ 0 favours the rollout). */
+  /**
+   * Log-likelihood gain of a + b·share over the best single step or linear ramp in time (≥ 0 favours
+   * the rollout: the rate follows the instances switching, not the clock).
+   */
   gainOverStep: number;
   /** Log-likelihood gain of a + b·share over a constant rate. */
   gainOverConstant: number;
@@ -73,8 +76,12 @@ export function fitRolloutTracking(buckets: readonly TrackingBucket[], minSpans 
       groupLikelihood(errors - errorsBefore, spans - spansBefore);
     bestStep = Math.max(bestStep, stepLikelihood);
   }
+  const bestRamp = bestRampLikelihood(used.length, (x) => {
+    const line = weightedLine(used, (_, index) => x(index));
+    return logLikelihood(used, (_, index) => line.a + line.b * x(index));
+  });
   return {
-    gainOverStep: share - bestStep,
+    gainOverStep: share - Math.max(bestStep, bestRamp),
     gainOverConstant: share - constant,
     rateAtOld: clamp(shareLine.a),
     rateAtNew: clamp(shareLine.a + shareLine.b),
@@ -116,8 +123,16 @@ export function fitRolloutRate(buckets: readonly TrackingCount[], minBuckets = 1
     before += (used[at - 1] as TrackingCount).spans;
     bestStep = Math.max(bestStep, group(before, at) + group(total - before, used.length - at));
   }
+  const counts = used.map((bucket) => ({ spans: 1, errors: bucket.spans, share: bucket.share }));
+  const bestRamp = bestRampLikelihood(used.length, (x) => {
+    const ramp = weightedLine(counts, (_, index) => x(index));
+    let likelihood = 0;
+    for (let index = 0; index < used.length; index++)
+      likelihood += poisson((used[index] as TrackingCount).spans, ramp.a + ramp.b * x(index));
+    return likelihood;
+  });
   return {
-    gainOverStep: share - bestStep,
+    gainOverStep: share - Math.max(bestStep, bestRamp),
     gainOverConstant: share - constant,
     rateAtOld: Math.max(0, line.a),
     rateAtNew: Math.max(0, line.a + line.b),
@@ -125,25 +140,50 @@ export function fitRolloutRate(buckets: readonly TrackingCount[], minBuckets = 1
   };
 }
 
+/** Ramp lengths tried, in buckets (1 to 15 minutes of 10 s buckets), and the stride of their starts. */
+const rampLengths = [6, 12, 18, 24, 36, 48, 60, 90];
+const rampStartStride = 2;
+
+/**
+ * The best linear ramp in time: a fault that grows in over some minutes (a store degrading, a queue
+ * filling) looks like a rollout's share rising at the same time, but follows the clock, not the
+ * instances switching. `likelihood(x)` fits the rate as a + b·x(index) and returns its log-likelihood;
+ * x goes from 0 to 1 over each ramp tried.
+ */
+function bestRampLikelihood(count: number, likelihood: (x: (index: number) => number) => number): number {
+  let best = Number.NEGATIVE_INFINITY;
+  for (const length of rampLengths) {
+    for (let start = 0; start < count - 1; start += rampStartStride) {
+      best = Math.max(
+        best,
+        likelihood((index) => Math.min(1, Math.max(0, (index - start) / length))),
+      );
+    }
+  }
+  return best;
+}
+
 /** Least squares of the error rate on x, each bucket weighted by its spans. */
 function weightedLine<T extends TrackingBucket>(
   buckets: readonly T[],
-  x: (bucket: T) => number,
+  x: (bucket: T, index: number) => number,
 ): { a: number; b: number } {
   let weight = 0;
   let sumX = 0;
   let sumY = 0;
-  for (const bucket of buckets) {
+  for (let index = 0; index < buckets.length; index++) {
+    const bucket = buckets[index] as T;
     weight += bucket.spans;
-    sumX += bucket.spans * x(bucket);
+    sumX += bucket.spans * x(bucket, index);
     sumY += bucket.errors;
   }
   const meanX = sumX / weight;
   const meanY = sumY / weight;
   let sxx = 0;
   let sxy = 0;
-  for (const bucket of buckets) {
-    const dx = x(bucket) - meanX;
+  for (let index = 0; index < buckets.length; index++) {
+    const bucket = buckets[index] as T;
+    const dx = x(bucket, index) - meanX;
     sxx += bucket.spans * dx * dx;
     sxy += dx * (bucket.errors - bucket.spans * meanY);
   }
@@ -151,10 +191,14 @@ function weightedLine<T extends TrackingBucket>(
   return { a: meanY - b * meanX, b };
 }
 
-function logLikelihood<T extends TrackingBucket>(buckets: readonly T[], rate: (bucket: T) => number): number {
+function logLikelihood<T extends TrackingBucket>(
+  buckets: readonly T[],
+  rate: (bucket: T, index: number) => number,
+): number {
   let total = 0;
-  for (const bucket of buckets) {
-    const p = clamp(rate(bucket));
+  for (let index = 0; index < buckets.length; index++) {
+    const bucket = buckets[index] as T;
+    const p = clamp(rate(bucket, index));
     total += bucket.errors * Math.log(p) + (bucket.spans - bucket.errors) * Math.log(1 - p);
   }
   return total;
