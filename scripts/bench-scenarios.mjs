@@ -33,13 +33,23 @@ const server = spawn(
   ],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
-const stop = () => {
-  server.kill("SIGTERM");
+const exited = new Promise((resolve) => server.once("exit", resolve));
+/**
+ * Stops the server and waits for it before removing its data: deleting the directory under a server
+ * that is still checkpointing on its way out left it running (and its stdout undrained) after the
+ * bench had exited. A server that has not stopped after 30 s is killed.
+ */
+const stop = async () => {
+  if (server.exitCode === null && server.signalCode === null) {
+    server.kill("SIGTERM");
+    const killer = setTimeout(() => server.kill("SIGKILL"), 30_000);
+    await exited;
+    clearTimeout(killer);
+  }
   rmSync(dataDir, { recursive: true, force: true });
 };
 process.on("SIGINT", () => {
-  stop();
-  process.exit(130);
+  stop().then(() => process.exit(130));
 });
 
 const urls = await new Promise((resolve, reject) => {
@@ -102,6 +112,6 @@ for (const environment of environments) {
 console.log(
   `series total ${stored.toLocaleString("en")} spans, replay sent ${spansSent.toLocaleString("en")}: ${stored === spansSent ? "equal" : "MISMATCH"}`,
 );
-stop();
+await stop();
 if (scoreLine) console.log(scoreLine);
 process.exit(code ?? 1);
