@@ -11,6 +11,7 @@ import {
   RandomRequestBuilder,
   renderJson,
   renderProto,
+  tightDecodeLimits,
 } from "../test-support/random-trace-request.ts";
 import { decodeParsedTraceRequestJson } from "./decode-parsed-trace-request-json.ts";
 import { decodeTraceRequestJson } from "./decode-trace-request-json.ts";
@@ -18,16 +19,8 @@ import { decodeTraceRequestProto } from "./decode-trace-request-proto.ts";
 import { type DecodeLimits, type DecodeResult, defaultDecodeLimits } from "./normalized-span.ts";
 import { scanTraceRequestJson } from "./scan-trace-request-json.ts";
 
-const tightLimits: DecodeLimits = {
-  maxAttributes: 5,
-  maxStringLength: 10,
-  maxDepth: 2,
-  maxLinks: 2,
-  maxStackLines: 2,
-};
-
 const encoder = new TextEncoder();
-const limitsFor = (seed: number): DecodeLimits => (seed % 3 === 0 ? tightLimits : defaultDecodeLimits);
+const limitsFor = (seed: number): DecodeLimits => (seed % 3 === 0 ? tightDecodeLimits : defaultDecodeLimits);
 
 /** Spans or the error message: what a receiver would answer. */
 function outcome(decode: () => DecodeResult): DecodeResult | string {

@@ -1,20 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { createRandom, RandomRequestBuilder, renderProto } from "../test-support/random-trace-request.ts";
-import { decodeTraceRequestProto, decodeTraceRequestProtoLazily } from "./decode-trace-request-proto.ts";
 import {
-  type DecodeLimits,
-  defaultDecodeLimits,
-  type NormalizedSpan,
-  OtlpDecodeError,
-} from "./normalized-span.ts";
-
-const tightLimits: DecodeLimits = {
-  maxAttributes: 5,
-  maxStringLength: 10,
-  maxDepth: 2,
-  maxLinks: 2,
-  maxStackLines: 2,
-};
+  createRandom,
+  RandomRequestBuilder,
+  renderProto,
+  tightDecodeLimits,
+} from "../test-support/random-trace-request.ts";
+import { decodeTraceRequestProto, decodeTraceRequestProtoLazily } from "./decode-trace-request-proto.ts";
+import { defaultDecodeLimits, type NormalizedSpan, OtlpDecodeError } from "./normalized-span.ts";
 
 /** Every field of a span view read into a plain object, the way a consumer of the view would. */
 function readAll(span: NormalizedSpan): NormalizedSpan {
@@ -60,7 +52,7 @@ describe("decodeTraceRequestProtoLazily", () => {
     let spansCompared = 0;
     for (let seed = 1; seed <= 300; seed += 1) {
       const builder = new RandomRequestBuilder(createRandom(seed));
-      const limits = seed % 3 === 0 ? tightLimits : defaultDecodeLimits;
+      const limits = seed % 3 === 0 ? tightDecodeLimits : defaultDecodeLimits;
       const bytes = renderProto(builder.request(), builder);
       const eager = decodeTraceRequestProto(bytes, limits);
       const lazy = decodeTraceRequestProtoLazily(bytes, limits);

@@ -5,19 +5,12 @@ import {
   RandomRequestBuilder,
   renderJson,
   renderProto,
+  tightDecodeLimits,
 } from "../test-support/random-trace-request.ts";
 import { normalizeReference } from "../test-support/reference-normalizer.ts";
 import { decodeTraceRequestJson } from "./decode-trace-request-json.ts";
 import { decodeTraceRequestProto } from "./decode-trace-request-proto.ts";
-import { type DecodeLimits, defaultDecodeLimits } from "./normalized-span.ts";
-
-const tightLimits: DecodeLimits = {
-  maxAttributes: 5,
-  maxStringLength: 10,
-  maxDepth: 2,
-  maxLinks: 2,
-  maxStackLines: 2,
-};
+import { defaultDecodeLimits } from "./normalized-span.ts";
 
 const requestCount = 600;
 // Split into chunks so each test stays well inside the timeout on a loaded 2-core machine.
@@ -30,7 +23,7 @@ describe("hand decoders agree with protobufjs + a reference normalizer", () => {
     let rejectedCompared = 0;
     for (let seed = firstSeed; seed < firstSeed + chunkSize; seed += 1) {
       const builder = new RandomRequestBuilder(createRandom(seed));
-      const limits = seed % 3 === 0 ? tightLimits : defaultDecodeLimits;
+      const limits = seed % 3 === 0 ? tightDecodeLimits : defaultDecodeLimits;
       const model = builder.request();
       const protoBytes = renderProto(model, builder);
       const expected = normalizeReference(ExportTraceServiceRequestType.decode(protoBytes), limits);

@@ -3,6 +3,7 @@
  * wire bytes (fields in random order, unknown fields and groups sprinkled in) and to OTLP/JSON (random
  * camelCase/snake_case keys, int64 as numbers or strings, enums as numbers or names, upper/lower hex).
  */
+import type { DecodeLimits } from "../src/normalized-span.ts";
 import {
   bytesField,
   type Chunk,
@@ -15,6 +16,18 @@ import {
   stringField,
   varintField,
 } from "./proto-bytes.ts";
+
+/**
+ * Limits small enough that random requests hit every one of them (attribute count, string length,
+ * nesting, links, stack lines): differential tests run a share of their requests under these.
+ */
+export const tightDecodeLimits: DecodeLimits = {
+  maxAttributes: 5,
+  maxStringLength: 10,
+  maxDepth: 2,
+  maxLinks: 2,
+  maxStackLines: 2,
+};
 
 /** mulberry32: small, fast, good enough for test data. */
 export function createRandom(seed: number): () => number {

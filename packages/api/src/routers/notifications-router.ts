@@ -56,7 +56,7 @@ const hidden = "…";
  * receivers put tokens, `?token=…`) hidden, the fragment dropped; scheme, host, path and parameter
  * names stay, so the row still says where pages go.
  */
-export function redactWebhookUrl(raw: string): string {
+function redactWebhookUrl(raw: string): string {
   try {
     const url = new URL(raw);
     const credentials = url.username || url.password ? `${hidden}@` : "";

@@ -96,18 +96,15 @@ export function rankSuspects(
     evidence.push(`${describeChange(change)} ${describeLead(lead)}`);
     const position = positionOf(change.service, incident, evidence);
     let score = time * position;
+    // The root's errors following this change's rollout implicate it like a failing new version of its
+    // own (its own versions then say nothing: a producer breaking its consumer stays healthy itself).
     const tracked = tracking.get(change.id);
     const verdict: VersionVerdict = tracked
       ? { kind: "implicates", line: tracked }
       : versionVerdict(change, incident, config.stepMs);
-    if (tracked) {
-      // The root's errors follow this rollout: with the change next to them, that ties it to this
-      // incident (its own versions say nothing). Elsewhere a matching ramp is more likely coincidence.
-      if (position > 0.1) score = 0.6 + 0.4 * score;
-      evidence.push(tracked);
-    } else if (verdict?.kind === "implicates") {
-      // A failing new version explains this incident only on a service in it or next to its root: a bad
-      // canary elsewhere is some other incident's cause, not this one's.
+    if (verdict?.kind === "implicates") {
+      // Evidence ties a change to this incident only on a service in it or next to its root: a bad
+      // canary (or a matching ramp) elsewhere is some other incident's cause, or coincidence.
       if (position > 0.1) score = 0.6 + 0.4 * score;
       evidence.push(verdict.line);
     } else if (verdict?.kind === "exonerates" && incident.signal === "error_rate") {

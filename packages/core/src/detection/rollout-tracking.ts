@@ -110,10 +110,9 @@ export function fitRolloutRate(buckets: readonly TrackingCount[], minBuckets = 1
     return spans * Math.log(lambda) - lambda;
   };
   const constant = used.reduce((sum, bucket) => sum + poisson(bucket.spans, total / used.length), 0);
-  const line = weightedLine(
-    used.map((bucket) => ({ spans: 1, errors: bucket.spans, share: bucket.share })),
-    (bucket) => bucket.share,
-  );
+  // Unweighted least squares of the counts: each bucket as one "span" whose "errors" are its count.
+  const counts = used.map((bucket) => ({ spans: 1, errors: bucket.spans, share: bucket.share }));
+  const line = weightedLine(counts, (bucket) => bucket.share);
   const share = used.reduce((sum, bucket) => sum + poisson(bucket.spans, line.a + line.b * bucket.share), 0);
   // A group at its own mean: Σ y·ln(mean) − n·mean, from the group's total alone.
   const group = (sum: number, count: number) => sum * Math.log(Math.max(epsilon, sum / count)) - sum;
@@ -123,7 +122,6 @@ export function fitRolloutRate(buckets: readonly TrackingCount[], minBuckets = 1
     before += (used[at - 1] as TrackingCount).spans;
     bestStep = Math.max(bestStep, group(before, at) + group(total - before, used.length - at));
   }
-  const counts = used.map((bucket) => ({ spans: 1, errors: bucket.spans, share: bucket.share }));
   const bestRamp = bestRampLikelihood(used.length, (x) => {
     const ramp = weightedLine(counts, (_, index) => x(index));
     let likelihood = 0;
