@@ -135,4 +135,82 @@ describeEachDatabase("rollup fold", ({ handle: db }) => {
       }),
     ).toEqual([]);
   });
+
+  it("folds series a few at a time into the same rollups as all at once", async () => {
+    const handle = db();
+    const identities = Array.from({ length: 7 }, (_, index) => ({
+      ...identity,
+      service: `pieces-${index % 3}`,
+      operation: `op-${index}`,
+      spanKind: index % 2 === 0 ? "server" : "client",
+    }));
+    const ids = await handle.transaction((query) => ensureSeriesIds(query, identities));
+    const offsetsMs = [0, 10_000, 70_000, 3_590_000];
+    const list: SeriesBucketRow[] = [];
+    ids.forEach((seriesId, index) => {
+      for (const offsetMs of offsetsMs) {
+        list.push({
+          seriesId,
+          stepSeconds: 10,
+          bucketStartMs: hour + offsetMs,
+          spans: index + 1,
+          errors: index % 2,
+          durationSumMs: 3 * (index + 1),
+          latencyBins: { [String(10 + index)]: index + 1 },
+          userRegisters: { [String(index)]: 1 + (offsetMs % 7), "4095": index + 1 },
+        });
+      }
+    });
+    // Edges are folded in one statement whatever the pieces: none here.
+    await handle.transaction((query) => upsertIngestRows(query, { ...rows(list), edges: [] }));
+    const result = await foldRollups(handle, 30, 2);
+    expect(result).toEqual({ bucketTimes: 4, seriesRows: 28, rollupRows: 7 * 3 + 7 });
+
+    const hourly = await readSeriesRange(handle, {
+      environment: "fold-test",
+      stepSeconds: 3600,
+      fromMs: hour,
+      toMs: hour + 3_600_000,
+    });
+    const byOperation = new Map(hourly.map((series) => [series.operation, series.points]));
+    ids.forEach((_, index) => {
+      expect(byOperation.get(`op-${index}`)).toEqual([
+        {
+          bucketStartMs: hour,
+          spans: 4 * (index + 1),
+          errors: 4 * (index % 2),
+          durationSumMs: 12 * (index + 1),
+          latencyBins: { [String(10 + index)]: 4 * (index + 1) },
+          userRegisters: {
+            [String(index)]: Math.max(...offsetsMs.map((offsetMs) => 1 + (offsetMs % 7))),
+            "4095": index + 1,
+          },
+        },
+      ]);
+    });
+    const services = await handle.query<{
+      service: string;
+      requests: string | number;
+      spans: string | number;
+    }>(
+      `SELECT service, requests, spans FROM service_buckets
+       WHERE environment = 'fold-test' AND step_seconds = 3600 AND service LIKE 'pieces-%' ORDER BY service`,
+    );
+    const expected = [0, 1, 2].map((service) => {
+      const members = [0, 1, 2, 3, 4, 5, 6].filter((index) => index % 3 === service);
+      return {
+        service: `pieces-${service}`,
+        requests: members.filter((index) => index % 2 === 0).reduce((sum, index) => sum + 4 * (index + 1), 0),
+        spans: members.reduce((sum, index) => sum + 4 * (index + 1), 0),
+      };
+    });
+    expect(
+      services.map((row) => ({
+        service: row.service,
+        requests: Number(row.requests),
+        spans: Number(row.spans),
+      })),
+    ).toEqual(expected);
+    expect((await foldRollups(handle, 30, 2)).bucketTimes).toBe(0);
+  });
 });

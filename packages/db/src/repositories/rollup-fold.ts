@@ -18,13 +18,19 @@ SELECT series_id, ${msOf("bucket_start")} AS t, spans - folded_spans AS spans, e
   CASE WHEN folded_spans = 0 THEN latency_bins ELSE coalesce(pending_latency_bins, '{}'::jsonb) END AS latency_bins,
   user_registers
 FROM series_buckets
-WHERE step_seconds = 10 AND bucket_start IN ${markedTimes} AND spans > folded_spans
+WHERE step_seconds = 10 AND bucket_start IN ${markedTimes} AND spans > folded_spans AND series_id = ANY($2::bigint[])
 FOR UPDATE`;
 
 const markSeriesFoldedSql = `
 UPDATE series_buckets SET folded_spans = spans, folded_errors = errors, folded_duration_sum_ms = duration_sum_ms,
   pending_latency_bins = NULL
-WHERE step_seconds = 10 AND bucket_start IN ${markedTimes} AND spans > folded_spans`;
+WHERE step_seconds = 10 AND bucket_start IN ${markedTimes} AND spans > folded_spans AND series_id = ANY($2::bigint[])`;
+
+// The series with an unfolded part in the marked times, so the fold can take them a few at a time.
+const pendingSeriesSql = `
+SELECT DISTINCT series_id FROM series_buckets
+WHERE step_seconds = 10 AND bucket_start IN ${markedTimes} AND spans > folded_spans
+ORDER BY series_id`;
 
 const readRollupsSql = `
 SELECT b.series_id, b.step_seconds, ${msOf("b.bucket_start")} AS t, b.spans, b.errors, b.duration_sum_ms,
@@ -193,18 +199,36 @@ export interface FoldResult {
 }
 
 /**
- * Folds up to `maxBucketTimes` marked raw bucket times (oldest first; the default, 5 minutes of them,
- * bounds one transaction's memory) into the 60 s and 3600 s rollups, per series and per service,
- * in one transaction: adds the unfolded part of their raw series and edge rows to the rollup rows,
- * records it as folded, and deletes the marks. Idempotent and crash-safe: a fold that does not commit
- * leaves the marks, and the next one does the same work again. Returns what it did (zeros when
- * nothing was pending).
+ * Series whose raw rows one piece of a fold reads, merges and writes: their rollup rows are read and
+ * written whole, and an hourly one holds up to 4,096 user registers, so the piece bounds the fold's memory.
+ * An 18,000-row fold of 600 series on PGlite held 134-162 MiB of live heap taking them all at once and
+ * grew PGlite's WebAssembly memory (which never shrinks) from 128 to 319 MiB over three folds; in pieces
+ * of 100 series, 31-75 MiB and 128 MiB throughout, in about the same CPU time.
  */
-export async function foldRollups(handle: DbHandle, maxBucketTimes = 30): Promise<FoldResult> {
-  return handle.transaction((query) => foldInTransaction(query, maxBucketTimes));
+export const foldSeriesPerPiece = 100;
+
+/**
+ * Folds up to `maxBucketTimes` marked raw bucket times (oldest first; the default, 5 minutes of them,
+ * bounds one transaction's length) into the 60 s and 3600 s rollups, per series and per service, in one
+ * transaction: adds the unfolded part of their raw series and edge rows to the rollup rows, records it as
+ * folded, and deletes the marks. Series are taken `seriesPerPiece` at a time, so what the fold holds in
+ * memory does not grow with the number of series. Idempotent and crash-safe: a fold that does not commit
+ * leaves the marks, and the next one does the same work again. Returns what it did (zeros when nothing
+ * was pending).
+ */
+export async function foldRollups(
+  handle: DbHandle,
+  maxBucketTimes = 30,
+  seriesPerPiece = foldSeriesPerPiece,
+): Promise<FoldResult> {
+  return handle.transaction((query) => foldInTransaction(query, maxBucketTimes, seriesPerPiece));
 }
 
-async function foldInTransaction(query: RawQuery, maxBucketTimes: number): Promise<FoldResult> {
+async function foldInTransaction(
+  query: RawQuery,
+  maxBucketTimes: number,
+  seriesPerPiece: number,
+): Promise<FoldResult> {
   await query(`SELECT pg_advisory_xact_lock(${foldLockKey})`);
   const marks = await query<{ t: Numeric }>(
     `SELECT ${msOf("bucket_start")} AS t FROM rollup_pending ORDER BY bucket_start LIMIT $1 FOR UPDATE`,
@@ -212,7 +236,41 @@ async function foldInTransaction(query: RawQuery, maxBucketTimes: number): Promi
   );
   if (marks.length === 0) return { bucketTimes: 0, seriesRows: 0, rollupRows: 0 };
   const times = marks.map((mark) => Number(mark.t));
-  const taken = await query<BucketRowText>(takeSeriesSql, [times]);
+  const pendingSeries = (await query<{ series_id: Numeric }>(pendingSeriesSql, [times])).map((row) =>
+    Number(row.series_id),
+  );
+  // Summed per service and rollup bucket over every piece, then added to the services' rollups once.
+  const serviceDeltas = new Map<string, ServiceDelta>();
+  let seriesRows = 0;
+  let rollupRows = 0;
+  for (let at = 0; at < pendingSeries.length; at += seriesPerPiece) {
+    // A turn of the event loop between pieces: PGlite runs each statement on this thread, and requests
+    // waiting to be decoded and logged need not wait for the whole fold.
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+    const piece = await foldSeriesPiece(
+      query,
+      times,
+      pendingSeries.slice(at, at + seriesPerPiece),
+      serviceDeltas,
+    );
+    seriesRows += piece.seriesRows;
+    rollupRows += piece.rollupRows;
+  }
+  await addServiceRollups(query, serviceDeltas);
+  await query(foldEdgesSql, [times, [...rollupStepsSeconds]]);
+  await query(`DELETE FROM rollup_pending WHERE bucket_start IN ${markedTimes}`, [times]);
+  return { bucketTimes: times.length, seriesRows, rollupRows };
+}
+
+/** Folds the unfolded raw rows of `seriesIds` in the marked `times` into their series' rollups. */
+async function foldSeriesPiece(
+  query: RawQuery,
+  times: readonly number[],
+  seriesIds: readonly number[],
+  serviceDeltas: Map<string, ServiceDelta>,
+): Promise<{ seriesRows: number; rollupRows: number }> {
+  const taken = await query<BucketRowText>(takeSeriesSql, [times, seriesIds]);
+  if (taken.length === 0) return { seriesRows: 0, rollupRows: 0 };
   const rollups = new Map<
     string,
     { seriesId: number; stepSeconds: number; t: number; values: BucketValues }
@@ -230,43 +288,42 @@ async function foldInTransaction(query: RawQuery, maxBucketTimes: number): Promi
     }
   }
   const list = [...rollups.values()];
-  if (list.length > 0) {
-    const stored = await query<BucketRowText & { step_seconds: number }>(readRollupsSql, [
-      list.map((rollup) => rollup.seriesId),
-      list.map((rollup) => rollup.stepSeconds),
-      list.map((rollup) => rollup.t),
-    ]);
-    for (const row of stored) {
-      const known = rollups.get(`${Number(row.series_id)}:${Number(row.step_seconds)}:${Number(row.t)}`);
-      if (known) addRowInto(known.values, row);
-    }
-    await query(writeRollupsSql, [
-      list.map((rollup) => rollup.seriesId),
-      list.map((rollup) => rollup.stepSeconds),
-      list.map((rollup) => rollup.t),
-      list.map((rollup) => rollup.values.spans),
-      list.map((rollup) => rollup.values.errors),
-      list.map((rollup) => rollup.values.durationSumMs),
-      list.map((rollup) => JSON.stringify(rollup.values.latencyBins)),
-      list.map((rollup) => JSON.stringify(rollup.values.userRegisters)),
-    ]);
-    await addServiceRollups(query, taken);
-    await query(markSeriesFoldedSql, [times]);
+  const stored = await query<BucketRowText & { step_seconds: number }>(readRollupsSql, [
+    list.map((rollup) => rollup.seriesId),
+    list.map((rollup) => rollup.stepSeconds),
+    list.map((rollup) => rollup.t),
+  ]);
+  for (const row of stored) {
+    const known = rollups.get(`${Number(row.series_id)}:${Number(row.step_seconds)}:${Number(row.t)}`);
+    if (known) addRowInto(known.values, row);
   }
-  await query(foldEdgesSql, [times, [...rollupStepsSeconds]]);
-  await query(`DELETE FROM rollup_pending WHERE bucket_start IN ${markedTimes}`, [times]);
-  return { bucketTimes: times.length, seriesRows: taken.length, rollupRows: list.length };
+  await query(writeRollupsSql, [
+    list.map((rollup) => rollup.seriesId),
+    list.map((rollup) => rollup.stepSeconds),
+    list.map((rollup) => rollup.t),
+    list.map((rollup) => rollup.values.spans),
+    list.map((rollup) => rollup.values.errors),
+    list.map((rollup) => rollup.values.durationSumMs),
+    list.map((rollup) => JSON.stringify(rollup.values.latencyBins)),
+    list.map((rollup) => JSON.stringify(rollup.values.userRegisters)),
+  ]);
+  await addServiceDeltas(query, taken, serviceDeltas);
+  await query(markSeriesFoldedSql, [times, seriesIds]);
+  return { seriesRows: taken.length, rollupRows: list.length };
 }
 
-/** Adds the taken raw rows, summed per service and rollup bucket, to the services' rollups. */
-async function addServiceRollups(query: RawQuery, taken: readonly BucketRowText[]): Promise<void> {
+/** Adds the taken raw rows, summed per service and rollup bucket, into `deltas`. */
+async function addServiceDeltas(
+  query: RawQuery,
+  taken: readonly BucketRowText[],
+  deltas: Map<string, ServiceDelta>,
+): Promise<void> {
   const identities = await query<{ id: Numeric; environment: string; service: string; span_kind: string }>(
     "SELECT id, environment, service, span_kind FROM series WHERE id = ANY($1::bigint[])",
     [[...new Set(taken.map((row) => Number(row.series_id)))]],
   );
   const identityOf = new Map(identities.map((one) => [Number(one.id), one]));
   const entryKinds: ReadonlySet<string> = new Set(entrySpanKinds);
-  const deltas = new Map<string, ServiceDelta>();
   for (const row of taken) {
     const identity = identityOf.get(Number(row.series_id));
     // A raw row always has its series (written in the same transaction); skip rather than guess.
@@ -303,6 +360,10 @@ async function addServiceRollups(query: RawQuery, taken: readonly BucketRowText[
       }
     }
   }
+}
+
+/** Adds the fold's per-service deltas to the services' rollups. */
+async function addServiceRollups(query: RawQuery, deltas: ReadonlyMap<string, ServiceDelta>): Promise<void> {
   const list = [...deltas.values()];
   if (list.length === 0) return;
   await query(addServiceRollupsSql, [
