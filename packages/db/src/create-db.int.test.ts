@@ -95,7 +95,7 @@ describe("createDb on disk", () => {
             maintenance_work_mem: "16MB",
           });
           // Untouched beyond PGlite's initial 128 MiB: shared_buffers fit in it, initdb ran elsewhere.
-          expect(handle.embeddedMemoryBytes()).toBe(128 * 1024 * 1024);
+          expect(handle.embeddedMemory()?.wasm).toBe(128 * 1024 * 1024);
         } finally {
           await handle.close();
         }

@@ -8,8 +8,8 @@ import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { PgliteWorkerClient, type WorkerQueryOptions } from "./pglite-worker-client.ts";
 import { plannerStatisticsIntervalMs, refreshPlannerStatistics } from "./planner-statistics.ts";
 import * as schema from "./schema/index.ts";
 
@@ -46,10 +46,12 @@ export interface DbHandle {
    */
   transaction<T>(work: (query: RawQuery) => Promise<T>): Promise<T>;
   /**
-   * Bytes of embedded PGlite's WebAssembly memory (null on PostgreSQL). It only ever grows, and it is
-   * much of an embedded server's resident memory, so memory diagnostics report it.
+   * Embedded PGlite's memory in bytes (null on PostgreSQL): its WebAssembly memory, which only ever
+   * grows, and the JavaScript heap of the worker thread it runs on. Both are much of an embedded
+   * server's resident memory and neither shows in the server thread's process.memoryUsage(), so memory
+   * diagnostics report them.
    */
-  embeddedMemoryBytes(): number | null;
+  embeddedMemory(): { wasm: number | null; heap: number } | null;
   close(): Promise<void>;
 }
 
@@ -117,23 +119,18 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
           client.release();
         }
       },
-      embeddedMemoryBytes: () => null,
+      embeddedMemory: () => null,
       close: () => pool.end(),
     };
   }
   if (options.dataDir) await initializeDataDir(options.dataDir);
-  const client = new PGlite({
+  const client = await PgliteWorkerClient.start({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     startParams: [...PGlite.defaultStartParams, ...embeddedMemorySettings],
+    migrationsFolder,
+    migrate: shouldMigrate,
   });
-  await client.waitReady;
-  const db = drizzlePglite(client, { schema });
-  try {
-    if (shouldMigrate) await migratePglite(db, { migrationsFolder });
-  } catch (error) {
-    await client.close();
-    throw error;
-  }
+  const db = drizzlePglite(drizzleClientOf(client), { schema });
   // PGlite has no autovacuum: without this its planner never learns a table's size (plans for an
   // empty database on a million rows). Refreshed now, then periodically; a failure only costs plans.
   let statisticsTimer: ReturnType<typeof setInterval> | undefined;
@@ -141,18 +138,16 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     db: db as unknown as Database,
     engine: "pglite",
     location: options.dataDir ?? "memory",
-    query: async <Row>(sqlText: string, params?: readonly unknown[]) => {
-      const result = await client.query<Row>(sqlText, params ? [...params] : undefined);
-      return result.rows;
-    },
+    query: async <Row>(sqlText: string, params?: readonly unknown[]) =>
+      (await client.query<Row>(sqlText, params)).rows,
     transaction: (work) =>
-      client.transaction((tx) =>
-        work(async <Row>(sqlText: string, params?: readonly unknown[]) => {
-          const result = await tx.query<Row>(sqlText, params ? [...params] : undefined);
-          return result.rows;
-        }),
+      client.transaction((query) =>
+        work(
+          async <Row>(sqlText: string, params?: readonly unknown[]) =>
+            (await query<Row>(sqlText, params)).rows,
+        ),
       ),
-    embeddedMemoryBytes: () => wasmMemoryBytes(client),
+    embeddedMemory: () => client.memory(),
     close: () => {
       clearInterval(statisticsTimer);
       return client.close();
@@ -196,12 +191,6 @@ async function initializeDataDir(dataDir: string): Promise<void> {
   }
 }
 
-/** PGlite keeps its Emscripten module private; its heap view's length is the WebAssembly memory size. */
-function wasmMemoryBytes(client: PGlite): number | null {
-  const heap = (Reflect.get(client, "mod") as { HEAPU8?: Uint8Array } | undefined)?.HEAPU8;
-  return heap ? heap.byteLength : null;
-}
-
 function maskPassword(url: string): string {
   try {
     const parsed = new URL(url);
@@ -210,4 +199,32 @@ function maskPassword(url: string): string {
   } catch {
     return "postgres (unparseable URL)";
   }
+}
+
+/** PGlite's query options as drizzle's PGlite session passes them: a row mode and, for dates, parsers. */
+interface DrizzleQueryConfig {
+  rowMode?: "object" | "array";
+  parsers?: unknown;
+}
+
+/**
+ * The part of PGlite's client interface drizzle's PGlite session uses (query and transaction), served by
+ * the worker. drizzle's parsers only keep dates as text; they are functions and cannot cross threads,
+ * so they travel as a flag and the worker applies the same ones.
+ */
+function drizzleClientOf(client: PgliteWorkerClient): PGlite {
+  const optionsOf = (config?: DrizzleQueryConfig): WorkerQueryOptions => ({
+    ...(config?.rowMode ? { rowMode: config.rowMode } : {}),
+    ...(config?.parsers ? { keepTemporalText: true } : {}),
+  });
+  type Query = (sqlText: string, params?: unknown[], config?: DrizzleQueryConfig) => Promise<unknown>;
+  const facade: { query: Query; transaction<T>(callback: (tx: { query: Query }) => Promise<T>): Promise<T> } =
+    {
+      query: (sqlText, params, config) => client.query(sqlText, params, optionsOf(config)),
+      transaction: (callback) =>
+        client.transaction((query) =>
+          callback({ query: (sqlText, params, config) => query(sqlText, params, optionsOf(config)) }),
+        ),
+    };
+  return facade as unknown as PGlite;
 }
