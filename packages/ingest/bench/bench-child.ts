@@ -185,6 +185,29 @@ export class BenchServer {
     );
   }
 
+  /**
+   * Starts the V8 CPU profiler in the child's main thread (node:inspector), so a profile covers only the
+   * requests timed between this call and `stopProfile`, not start-up, warm-up or the report.
+   */
+  async startProfile(timeoutMs = 10_000): Promise<void> {
+    const seen = this.lines.length;
+    this.child.stdin?.write("profile-start\n");
+    await this.waitFor(
+      (candidate) => candidate.msg === "profiling" && this.lines.indexOf(candidate) >= seen,
+      timeoutMs,
+    );
+  }
+
+  /** Stops the profiler and has the child write the `.cpuprofile` to `path`. */
+  async stopProfile(path: string, timeoutMs = 30_000): Promise<void> {
+    const seen = this.lines.length;
+    this.child.stdin?.write(`profile-stop ${path}\n`);
+    await this.waitFor(
+      (candidate) => candidate.msg === "profile written" && this.lines.indexOf(candidate) >= seen,
+      timeoutMs,
+    );
+  }
+
   /** Closes cleanly (commits what was accepted; writes a --cpu-prof profile) and waits for the exit. */
   async stop(): Promise<void> {
     this.child.stdin?.write("exit\n");

@@ -14,11 +14,13 @@
  * (keyed by the body's SHA-256, like the hand path, so retries are deduplicated the same way).
  *
  * Stdout carries JSON lines (the same start-up lines as `faultline serve`). Stdin takes commands:
- * `report` prints the stored span totals and pipeline stats; `exit` closes cleanly (so a `--cpu-prof`
+ * `report` prints the stored span totals and pipeline stats; `profile-start` and `profile-stop PATH`
+ * profile the main thread over a window and write the profile to PATH; `exit` closes cleanly (so a `--cpu-prof`
  * profile gets written).
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { createDb, readSeriesRange } from "@faultline/db";
@@ -71,7 +73,10 @@ function peakRssMiB(): number {
   return match?.[1] ? Math.round(Number(match[1]) / 1024) : 0;
 }
 
-/** Where the resident memory is, in MiB: the V8 heap, buffers outside it, PGlite's WebAssembly memory. */
+/**
+ * Where the resident memory is, in MiB: the server thread's V8 heap, buffers outside it, PGlite's
+ * WebAssembly memory and the V8 heap of the thread PGlite runs on.
+ */
 function memoryBreakdown(): MemorySample {
   const usage = process.memoryUsage();
   const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
@@ -81,7 +86,8 @@ function memoryBreakdown(): MemorySample {
     heapUsed: mib(usage.heapUsed),
     external: mib(usage.external),
     arrayBuffers: mib(usage.arrayBuffers),
-    wasm: mib(db.embeddedMemoryBytes() ?? 0),
+    wasm: mib(db.embeddedMemory()?.wasm ?? 0),
+    databaseThreadHeap: mib(db.embeddedMemory()?.heap ?? 0),
   };
 }
 interface MemorySample {
@@ -91,11 +97,15 @@ interface MemorySample {
   external: number;
   arrayBuffers: number;
   wasm: number;
+  databaseThreadHeap: number;
 }
 /** The sample with the highest RSS since start, and the phase it was taken in (the report prints it). */
 let memoryPeak: MemorySample & { phase: string } = { ...memoryBreakdown(), phase: "database ready" };
 let memoryPhase = "database ready";
 const sampleMemory = (): void => {
+  // process.memoryUsage() walks every V8 heap space (milliseconds on a busy heap, a few percent of the
+  // server thread at this rate); the RSS alone is one read, and the breakdown is taken only at a new peak.
+  if (process.memoryUsage.rss() / 1048576 <= memoryPeak.rss) return;
   const sample = memoryBreakdown();
   if (sample.rss > memoryPeak.rss) memoryPeak = { ...sample, phase: memoryPhase };
 };
@@ -156,7 +166,8 @@ const baselineSink: TraceSink = {
       return { status: "invalid", message: (error as Error).message };
     }
     const key = createHash("sha256").update(body).digest("hex");
-    return pipeline.exportSpans(decoded.spans, key);
+    // Logged as received, like the hand path's requests: the baseline differs only in how it decodes.
+    return pipeline.exportSpans(decoded.spans, key, { encoding: "proto", body });
   },
 };
 
@@ -202,6 +213,23 @@ async function report(): Promise<void> {
   });
 }
 
+/** The main thread's CPU profiler over a chosen window (the bench's timed requests). */
+let profiler: Session | null = null;
+async function startProfile(): Promise<void> {
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post("Profiler.enable");
+  await profiler.post("Profiler.setSamplingInterval", { interval: 200 });
+  await profiler.post("Profiler.start");
+}
+async function stopProfile(path: string): Promise<void> {
+  if (profiler === null) throw new Error("the profiler was not started");
+  const { profile } = await profiler.post("Profiler.stop");
+  profiler.disconnect();
+  profiler = null;
+  writeFileSync(path, JSON.stringify(profile));
+}
+
 let exiting = false;
 async function exit(): Promise<void> {
   if (exiting) return;
@@ -223,6 +251,14 @@ createInterface({ input: process.stdin }).on("line", (line) => {
       .then(() => emit({ msg: "flushed" }))
       .catch((error: unknown) => emit({ msg: "error", error: String(error) }));
   else if (command === "exit") void exit();
+  else if (command === "profile-start")
+    void startProfile()
+      .then(() => emit({ msg: "profiling" }))
+      .catch((error: unknown) => emit({ msg: "error", error: String(error) }));
+  else if (command.startsWith("profile-stop "))
+    void stopProfile(command.slice("profile-stop ".length))
+      .then(() => emit({ msg: "profile written" }))
+      .catch((error: unknown) => emit({ msg: "error", error: String(error) }));
 });
 // The parent going away closes stdin: leave too, instead of lingering as an orphan.
 process.stdin.on("end", () => void exit());

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DbHandle, readSeriesRange } from "@faultline/db";
@@ -150,6 +150,22 @@ describeEachDatabase("IngestPipeline with a write-ahead log", ({ handle }) => {
     const outcome = await crashed.exportSpans(spans, "faro:one");
     expect(outcome.status).toBe("accepted");
     pipelines.splice(pipelines.indexOf(crashed), 1);
+    await open();
+    expect(await added()).toBe(512);
+  });
+
+  it("logs decoded spans as the request body they came from, when given it, and replays that body", async () => {
+    const crashed = await open();
+    const body = workload()[0]?.proto ?? new Uint8Array();
+    const spans = (await import("@faultline/otlp")).decodeTraceRequestProto(body).spans;
+    const outcome = await crashed.exportSpans(spans, "decoded-elsewhere:one", { encoding: "proto", body });
+    expect(outcome.status).toBe("accepted");
+    pipelines.splice(pipelines.indexOf(crashed), 1);
+    // The log holds the body as received (plus framing), not the spans' JSON, which is about twice as big.
+    const [segment] = await readdir(walDir);
+    const logged = (await stat(join(walDir, segment ?? ""))).size;
+    expect(logged).toBeGreaterThanOrEqual(body.length);
+    expect(logged).toBeLessThan(body.length + 1_024);
     await open();
     expect(await added()).toBe(512);
   });

@@ -325,14 +325,22 @@ export class IngestPipeline implements TraceSink {
 
   /**
    * Adds already-decoded spans (the Faro receiver's browser signals), with the same durability. `key`
-   * identifies the request for deduplication; without one the spans are always counted.
+   * identifies the request for deduplication; without one the spans are always counted. `source`: the
+   * OTLP request body the spans were decoded from, if any; the log keeps it as received (replay decodes
+   * it again) instead of the spans' own, larger encoding.
    */
-  exportSpans(spans: NormalizedSpan[], key?: string): Promise<ExportOutcome> {
+  exportSpans(
+    spans: NormalizedSpan[],
+    key?: string,
+    source?: { encoding: TraceEncoding; body: Uint8Array },
+  ): Promise<ExportOutcome> {
     const requestKey =
       key ??
       `spans:${createHash("sha256").update(String(this.clock())).update(String(Math.random())).digest("hex")}`;
     const payload =
-      this.walDir === null ? null : { encoding: "spans" as const, body: encodeSpansForLog(spans) };
+      this.walDir === null
+        ? null
+        : (source ?? { encoding: "spans" as const, body: encodeSpansForLog(spans) });
     return this.accept(requestKey, { spans, rejected: { count: 0, reasons: [] } }, payload);
   }
 
