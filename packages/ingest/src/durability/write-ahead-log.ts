@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -14,11 +15,19 @@ export interface WalRecord {
   encoding: WalPayloadEncoding;
   /** The decompressed request body (proto/json), or the spans as serialized by the pipeline. */
   payload: Uint8Array;
+  /**
+   * The key is the SHA-256 (lower-case hex) of the payload, as for every OTLP request: the frame's
+   * CRC-32 then covers its head only, and reading checks the payload against the key instead. The
+   * hash was computed anyway, and a CRC over every body cost a few percent of the server thread.
+   */
+  keyIsPayloadSha256?: boolean;
 }
 
 const segmentMagic = Buffer.from("FLWAL01\n", "latin1");
 const frameHeaderBytes = 8;
 const encodingCodes: Record<WalPayloadEncoding, number> = { proto: 1, json: 2, spans: 3 };
+/** Set in the encoding byte of a frame whose payload is checked by its key (see keyIsPayloadSha256). */
+const payloadCheckedByKey = 0x80;
 const encodingOfCode = new Map(
   Object.entries(encodingCodes).map(([name, code]) => [code, name as WalPayloadEncoding]),
 );
@@ -30,8 +39,11 @@ const segmentName = (sequence: number): string => `segment-${String(sequence).pa
  * with one `writev` and makes them durable with one `fdatasync`: every request waiting in the group
  * shares that sync, so a 2xx can wait for it without one disk flush per request.
  *
- * Records are framed as `[u32 body length][u32 CRC-32 of body][body]`; a crash can leave a torn frame
- * at the end of the last segment, which reading stops at (it was never synced, so never acknowledged).
+ * Records are framed as `[u32 body length][u32 CRC-32][body]`, the body being `[u8 encoding][f64 receive
+ * time][u16 key length][key][payload]`. The CRC covers the whole body, or only what precedes the payload
+ * when the key is the payload's SHA-256 (flagged in the encoding byte; reading then hashes the payload).
+ * A crash can leave a torn frame at the end of the last segment, which reading stops at (it was never
+ * synced, so never acknowledged).
  * A checkpoint `seal`s the current segment (later appends go to a new one) and, once the database
  * holds everything up to the sealed segment, `deleteThrough` removes those files.
  *
@@ -93,11 +105,16 @@ export class WriteAheadLog {
       if (key.length > 0xffff) throw new RangeError("write-ahead log key too long");
       const head = Buffer.allocUnsafe(frameHeaderBytes + 11 + key.length);
       const bodyLength = 11 + key.length + record.payload.length;
-      head.writeUInt8(encodingCodes[record.encoding], frameHeaderBytes);
+      const checkedByKey = record.keyIsPayloadSha256 === true;
+      head.writeUInt8(
+        encodingCodes[record.encoding] | (checkedByKey ? payloadCheckedByKey : 0),
+        frameHeaderBytes,
+      );
       head.writeDoubleLE(record.receivedAtMs, frameHeaderBytes + 1);
       head.writeUInt16LE(key.length, frameHeaderBytes + 9);
       key.copy(head, frameHeaderBytes + 11);
-      const crc = crc32(record.payload, crc32(head.subarray(frameHeaderBytes)));
+      const headCrc = crc32(head.subarray(frameHeaderBytes));
+      const crc = checkedByKey ? headCrc : crc32(record.payload, headCrc);
       head.writeUInt32LE(bodyLength, 0);
       head.writeUInt32LE(crc, 4);
       buffers.push(head, record.payload);
@@ -171,15 +188,22 @@ export function parseSegment(bytes: Uint8Array): WalRecord[] {
     const bodyEnd = bodyStart + bodyLength;
     if (bodyLength < 11 || bodyEnd > data.length) break;
     const body = data.subarray(bodyStart, bodyEnd);
-    if (crc32(body) !== crc) break;
-    const encoding = encodingOfCode.get(body.readUInt8(0));
+    const code = body.readUInt8(0);
+    const checkedByKey = (code & payloadCheckedByKey) !== 0;
     const keyLength = body.readUInt16LE(9);
-    if (encoding === undefined || 11 + keyLength > body.length) break;
+    if (11 + keyLength > body.length) break;
+    if (crc32(checkedByKey ? body.subarray(0, 11 + keyLength) : body) !== crc) break;
+    const encoding = encodingOfCode.get(code & ~payloadCheckedByKey);
+    if (encoding === undefined) break;
+    const key = body.toString("utf8", 11, 11 + keyLength);
+    const payload = body.subarray(11 + keyLength);
+    if (checkedByKey && createHash("sha256").update(payload).digest("hex") !== key) break;
     records.push({
-      key: body.toString("utf8", 11, 11 + keyLength),
+      key,
       receivedAtMs: body.readDoubleLE(1),
       encoding,
-      payload: body.subarray(11 + keyLength),
+      payload,
+      ...(checkedByKey ? { keyIsPayloadSha256: true } : {}),
     });
     at = bodyEnd;
   }

@@ -328,21 +328,28 @@ export class IngestPipeline implements TraceSink {
    * Adds already-decoded spans (the Faro receiver's browser signals), with the same durability. `key`
    * identifies the request for deduplication; without one the spans are always counted. `source`: the
    * OTLP request body the spans were decoded from, if any; the log keeps it as received (replay decodes
-   * it again) instead of the spans' own, larger encoding.
+   * it again) instead of the spans' own, larger encoding, and without a `key` the body's SHA-256 is the
+   * key, as for {@link exportTraces}.
    */
   exportSpans(
     spans: NormalizedSpan[],
     key?: string,
     source?: { encoding: TraceEncoding; body: Uint8Array },
   ): Promise<ExportOutcome> {
+    const decoded = { spans, rejected: { count: 0, reasons: [] } };
+    if (source !== undefined) {
+      const keyIsBodySha256 = key === undefined;
+      const requestKey = key ?? createHash("sha256").update(source.body).digest("hex");
+      return this.accept(requestKey, decoded, this.walDir === null ? null : { ...source, keyIsBodySha256 });
+    }
     const requestKey =
       key ??
       `spans:${createHash("sha256").update(String(this.clock())).update(String(Math.random())).digest("hex")}`;
     const payload =
       this.walDir === null
         ? null
-        : (source ?? { encoding: "spans" as const, body: encodeSpansForLog(spans) });
-    return this.accept(requestKey, { spans, rejected: { count: 0, reasons: [] } }, payload);
+        : { encoding: "spans" as const, body: encodeSpansForLog(spans), keyIsBodySha256: false };
+    return this.accept(requestKey, decoded, payload);
   }
 
   private async acceptEncoded(
@@ -366,7 +373,7 @@ export class IngestPipeline implements TraceSink {
       if (error instanceof OtlpDecodeError) return { status: "invalid", message: error.message };
       throw error;
     }
-    return this.accept(key, decoded, this.walDir === null ? null : { encoding, body });
+    return this.accept(key, decoded, this.walDir === null ? null : { encoding, body, keyIsBodySha256: true });
   }
 
   /** Aggregates decoded spans at `nowMs`; the receipt says what the request's answer reports. */
@@ -428,7 +435,8 @@ export class IngestPipeline implements TraceSink {
   private accept(
     key: string,
     decoded: LazyDecodeResult,
-    logged: { encoding: WalRecord["encoding"]; body: Uint8Array } | null,
+    /** What the log keeps; `keyIsBodySha256`: the key is the body's SHA-256 (see WalRecord). */
+    logged: { encoding: WalRecord["encoding"]; body: Uint8Array; keyIsBodySha256: boolean } | null,
   ): Promise<ExportOutcome> {
     if (this.closed) return Promise.resolve({ status: "overloaded", retryAfterSeconds: 5 });
     this.stats.requests += 1;
@@ -437,7 +445,13 @@ export class IngestPipeline implements TraceSink {
     if (logged !== null) {
       return new Promise<ExportOutcome>((settle) => {
         this.walQueue.push({
-          record: { key, receivedAtMs: nowMs, encoding: logged.encoding, payload: logged.body },
+          record: {
+            key,
+            receivedAtMs: nowMs,
+            encoding: logged.encoding,
+            payload: logged.body,
+            keyIsPayloadSha256: logged.keyIsBodySha256,
+          },
           receipt,
           aggregate,
           spans,
