@@ -166,6 +166,10 @@ export class PgliteWorkerClient {
       await this.request({ op: "close" });
     } finally {
       this.isClosed = true;
+      // A statement still unanswered now never will be: settle it rather than leave its caller waiting.
+      const closed = new Error("the PGlite database was closed before answering");
+      for (const pending of this.pending.values()) pending.reject(closed);
+      this.pending.clear();
       await this.worker.terminate();
     }
   }
