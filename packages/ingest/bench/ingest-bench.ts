@@ -290,7 +290,7 @@ if (ratio > 0 && ratio < 2.5) console.log(`target missed: ratio ${ratio.toFixed(
 if (rss > 400)
   console.log(
     `target missed: peak RSS ${Math.round(rss)} MiB > 400 MiB (each cell's "memory" line on stderr splits ` +
-      "it: V8 heap, buffers, PGlite's WebAssembly memory, at the sampled peak and its phase)",
+      "it: V8 heap, buffers, PGlite's WebAssembly memory and its thread's heap, at the sampled peak of each phase)",
   );
 console.log(
   `ingest: proto ${rate("proto")} spans/s, gzip ${rate("gzip")} spans/s, json ${rate("json")} spans/s, ` +
