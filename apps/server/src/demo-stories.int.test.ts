@@ -39,9 +39,12 @@ async function startOnTempDir(): Promise<{
 }
 
 /**
- * Polls the correlation report every 2 s until three answers in a row agree and have an incident: the
- * replay ends in the past, so detection closes its last buckets once the sender has been idle a few
- * seconds, and attribution may land a poll or two after the incident opens.
+ * Polls the correlation report every 2 s until three answers in a row agree and have an incident with a
+ * cause: the replay ends in the past, so detection closes its last buckets once the sender has been idle
+ * a few seconds, and attribution may land some polls after the incident opens. Three equal answers
+ * alone were not enough: on a loaded machine a detection step can take longer than two polls, and the
+ * report then looked settled before the last buckets closed. Without a cause after 90 s it returns the
+ * last answer, and the assertions say what was missing.
  */
 async function settledIncidents(apiUrl: string, fromMs: number, toMs: number): Promise<ReportIncident[]> {
   const search = new URLSearchParams({
@@ -55,7 +58,9 @@ async function settledIncidents(apiUrl: string, fromMs: number, toMs: number): P
     const response = await fetch(`${apiUrl}/api/v1/reports/correlation?${search}`);
     const body = (await response.json()) as { incidents: ReportIncident[] };
     const text = JSON.stringify(body.incidents);
-    agreeing = text === previous && body.incidents.length > 0 ? agreeing + 1 : 0;
+    const attributed =
+      body.incidents.length > 0 && body.incidents.every((incident) => incident.cause !== null);
+    agreeing = text === previous && attributed ? agreeing + 1 : 0;
     if (agreeing >= 2) return body.incidents;
     previous = text;
     await new Promise((resolve) => setTimeout(resolve, 2_000));
