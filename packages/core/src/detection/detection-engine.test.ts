@@ -791,8 +791,17 @@ describe("DetectionEngine: event-time determinism", () => {
   const buckets = canaryBuckets(51, faultAt + 14 * minute, topology, fault);
   const endMs = faultAt + 14 * minute;
 
-  /** Observations split per version and operation, shuffled within pairs of buckets (inside the lateness). */
-  function feed(seed: number, batchSize: number, advanceEvery: number): IncidentSnapshot[] {
+  /**
+   * Observations split per version and operation, shuffled within pairs of buckets (inside the lateness).
+   * With `changesAsReported`, the engine learns each change as the ingest runner does: every change
+   * whose time the stream has reached, handed over again before every advance.
+   */
+  function feed(
+    seed: number,
+    batchSize: number,
+    advanceEvery: number,
+    changesAsReported = false,
+  ): IncidentSnapshot[] {
     const random = seededRandom(seed);
     type Item = { series?: SeriesObservation; edge?: EdgeObservation };
     const stream: Item[] = [];
@@ -814,17 +823,26 @@ describe("DetectionEngine: event-time determinism", () => {
       stream.push(...chunk);
     }
     const engine = new DetectionEngine();
-    engine.setChanges(canaryChanges);
+    if (!changesAsReported) engine.setChanges(canaryChanges);
+    let reachedMs = Number.NEGATIVE_INFINITY;
     let batches = 0;
     for (let index = 0; index < stream.length; index += batchSize) {
       const batch = stream.slice(index, index + batchSize);
+      for (const item of batch) {
+        reachedMs = Math.max(reachedMs, item.series?.bucketStartMs ?? item.edge?.bucketStartMs ?? reachedMs);
+      }
       engine.observe(
         batch.flatMap((item) => (item.series ? [item.series] : [])),
         batch.flatMap((item) => (item.edge ? [item.edge] : [])),
       );
       batches += 1;
-      if (batches % advanceEvery === 0) engine.advance();
+      if (batches % advanceEvery !== 0) continue;
+      if (changesAsReported) {
+        engine.setChanges(canaryChanges.filter((candidate) => candidate.startedAtMs <= reachedMs));
+      }
+      engine.advance();
     }
+    if (changesAsReported) engine.setChanges(canaryChanges);
     engine.advance(endMs);
     return engine.allIncidents().sort((a, b) => a.id.localeCompare(b.id));
   }
@@ -892,6 +910,29 @@ describe("DetectionEngine: event-time determinism", () => {
         fc.integer({ min: 1, max: 7 }),
         (seed, batchSize, advanceEvery) => {
           expect(feed(seed, batchSize, advanceEvery)).toEqual(reference);
+        },
+      ),
+      { seed: 501, numRuns: 8 },
+    );
+  });
+
+  it("gives the same incidents and causes when changes become known as the stream reaches them, in any batching", () => {
+    const reference = feed(0, Number.MAX_SAFE_INTEGER, 1);
+    const summary = (incidents: IncidentSnapshot[]) =>
+      incidents.map((incident) => ({
+        root: incident.rootService,
+        startedAtMs: incident.startedAtMs,
+        endedAtMs: incident.endedAtMs,
+        cause: incident.causeChangeId,
+        suspects: incident.suspects.map((suspect) => suspect.changeId),
+      }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 7 }),
+        (seed, batchSize, advanceEvery) => {
+          expect(summary(feed(seed, batchSize, advanceEvery, true))).toEqual(summary(reference));
         },
       ),
       { seed: 501, numRuns: 8 },
