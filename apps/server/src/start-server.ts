@@ -18,7 +18,7 @@ import {
   NotifyConfigError,
   startNotifications,
 } from "@faultline/notify";
-import Fastify, { type FastifyBaseLogger } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyRequest } from "fastify";
 import { ConfigError, isLoopbackHost, type ServeConfig } from "./config.ts";
 import { registerChangeRoutes } from "./http/change-routes.ts";
 import { type Readiness, registerHealthRoutes } from "./http/health-routes.ts";
@@ -71,6 +71,24 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
       await pipeline.flushAcknowledged();
     }
   });
+  let detection: DetectionRunner | undefined;
+  // Writes to the API (deploys, webhooks, incident actions) in flight: a replay reporting a deploy is
+  // not idle while it waits for the answer (see DetectionRunner.noteSenderActivity).
+  const apiWritesInFlight = new Set<string>();
+  const isApiWrite = (request: FastifyRequest): boolean =>
+    request.method !== "GET" && request.method !== "HEAD" && request.url.startsWith("/api/");
+  api.addHook("onRequest", async (request) => {
+    if (!isApiWrite(request)) return;
+    apiWritesInFlight.add(request.id);
+    detection?.noteSenderActivity();
+  });
+  api.addHook("onResponse", async (request) => {
+    if (!apiWritesInFlight.delete(request.id)) return;
+    detection?.noteSenderActivity();
+  });
+  api.addHook("onRequestAbort", async (request) => {
+    apiWritesInFlight.delete(request.id);
+  });
   registerSeriesRoutes(api, { db: openDb });
   registerReportRoutes(api, { db: openDb });
   registerChangeRoutes(api, { db: openDb, token: config.token, clock: Date.now });
@@ -106,7 +124,6 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
   logger.info({ url: apiUrl }, "API and UI listening");
 
   let pipeline: IngestPipeline | undefined;
-  let detection: DetectionRunner | undefined;
   let otlpHttp: OtlpHttpServer | undefined;
   let otlpGrpc: OtlpGrpcServer | undefined;
   let demo: { close(): Promise<void> } | undefined;
@@ -121,7 +138,7 @@ export async function startServer(config: ServeConfig, logger: Logger): Promise<
     const runner = new DetectionRunner({
       db,
       logger: logger.child({ component: "detection" }),
-      ingestBusy: () => ingest.hasPendingWork(),
+      ingestBusy: () => ingest.hasPendingWork() || apiWritesInFlight.size > 0,
     });
     detection = runner;
     const ingest = new IngestPipeline({

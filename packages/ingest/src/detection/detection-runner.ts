@@ -93,6 +93,16 @@ export class DetectionRunner {
     }
   }
 
+  /**
+   * A sender is active without sending spans: it is reporting a change (the deploy API, a webhook).
+   * A replay that reports a deploy waits for the answer before its next spans, and that answer can wait
+   * behind a long database write; counted like data, so the idle flush does not take the pause for the
+   * end of the replay and close the bucket the next spans belong to.
+   */
+  noteSenderActivity(): void {
+    this.lastDataWallMs = this.clock();
+  }
+
   /** Runs one detection step now (also what the timer does); resolves when it is done. */
   tick(): Promise<void> {
     if (this.stopped && this.running === null) return Promise.resolve();
