@@ -37,7 +37,6 @@ import { type WalRecord, WriteAheadLog } from "../durability/write-ahead-log.ts"
 import { type IngestLogger, silentLogger } from "../receivers/ingest-logger.ts";
 import type { ExportOutcome, TraceEncoding, TraceSink } from "../receivers/trace-sink.ts";
 import { inTimeOrderedPieces } from "./in-time-ordered-pieces.ts";
-import { isCheckpointDue } from "./is-checkpoint-due.ts";
 
 export interface IngestPipelineOptions {
   db: DbHandle;
@@ -184,9 +183,6 @@ export class IngestPipeline implements TraceSink {
   /** Spans (accepted and rejected) acknowledged and not yet checkpointed. */
   private uncheckpointedSpans = 0;
   private checkpointRunning: Promise<void> | null = null;
-  /** When the last checkpoint ended and how long it took (performance.now() ms), for isCheckpointDue. */
-  private lastCheckpointEndedAtMs = Number.NEGATIVE_INFINITY;
-  private lastCheckpointDurationMs = 0;
   private checkpointQueued: Promise<void> | null = null;
   private checkpointTimer: NodeJS.Timeout | null = null;
   /** Totals since start, for logs and benchmarks. */
@@ -294,15 +290,7 @@ export class IngestPipeline implements TraceSink {
       await this.requestCheckpoint();
     }
     this.checkpointTimer = setInterval(() => {
-      if (this.accumulatedReceipts.length === 0 || this.checkpointRunning !== null) return;
-      const due = isCheckpointDue({
-        nowMs: performance.now(),
-        lastEndedAtMs: this.lastCheckpointEndedAtMs,
-        lastDurationMs: this.lastCheckpointDurationMs,
-        uncheckpointedSpans: this.uncheckpointedSpans,
-        maxUncheckpointedSpans: this.maxUncheckpointedSpans,
-      });
-      if (!due) return;
+      if (this.accumulatedReceipts.length === 0) return;
       this.requestCheckpoint().catch(() => {
         // Logged by the checkpoint; the data stays in the log and the accumulator for the next one.
       });
@@ -551,11 +539,8 @@ export class IngestPipeline implements TraceSink {
    */
   private requestCheckpoint(): Promise<void> {
     if (this.checkpointRunning === null) {
-      const startedAtMs = performance.now();
       this.checkpointRunning = this.checkpoint().finally(() => {
         this.checkpointRunning = null;
-        this.lastCheckpointEndedAtMs = performance.now();
-        this.lastCheckpointDurationMs = this.lastCheckpointEndedAtMs - startedAtMs;
       });
       return this.checkpointRunning;
     }
