@@ -244,7 +244,7 @@ async function foldInTransaction(
   let seriesRows = 0;
   let rollupRows = 0;
   for (let at = 0; at < pendingSeries.length; at += seriesPerPiece) {
-    // A turn of the event loop between pieces: merging a piece is this thread's work, and requests
+    // A turn of the event loop between pieces: PGlite runs each statement on this thread, and requests
     // waiting to be decoded and logged need not wait for the whole fold.
     if (at > 0) await new Promise((resolve) => setImmediate(resolve));
     const piece = await foldSeriesPiece(
