@@ -8,6 +8,7 @@ import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { PgliteWorkerClient, type WorkerQueryOptions } from "./pglite-worker-client.ts";
 import { plannerStatisticsIntervalMs, refreshPlannerStatistics } from "./planner-statistics.ts";
@@ -28,6 +29,12 @@ export interface CreateDbOptions {
   migrate?: boolean;
   /** Connection pool size for PostgreSQL. Default 10. */
   poolSize?: number;
+  /**
+   * Run embedded PGlite on a worker thread of its own (decision 5) instead of the calling thread.
+   * Default false: with the server's event loop free during database work, replays under heavy load
+   * sometimes came out without a cause (see the decision); it stays opt-in until that is understood.
+   */
+  embeddedOnWorkerThread?: boolean;
 }
 
 export interface DbHandle {
@@ -51,7 +58,7 @@ export interface DbHandle {
    * server's resident memory and neither shows in the server thread's process.memoryUsage(), so memory
    * diagnostics report them.
    */
-  embeddedMemory(): { wasm: number | null; heap: number } | null;
+  embeddedMemory(): { wasm: number | null; heap: number | null } | null;
   close(): Promise<void>;
 }
 
@@ -124,6 +131,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     };
   }
   if (options.dataDir) await initializeDataDir(options.dataDir);
+  if (!options.embeddedOnWorkerThread) return openPgliteInProcess(options, shouldMigrate);
   const client = await PgliteWorkerClient.start({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     startParams: [...PGlite.defaultStartParams, ...embeddedMemorySettings],
@@ -131,34 +139,46 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     migrate: shouldMigrate,
   });
   const db = drizzlePglite(drizzleClientOf(client), { schema });
-  // PGlite has no autovacuum: without this its planner never learns a table's size (plans for an
-  // empty database on a million rows). Refreshed now, then periodically; a failure only costs plans.
-  let statisticsTimer: ReturnType<typeof setInterval> | undefined;
-  const handle: DbHandle = {
-    db: db as unknown as Database,
-    engine: "pglite",
-    location: options.dataDir ?? "memory",
-    query: async <Row>(sqlText: string, params?: readonly unknown[]) =>
-      (await client.query<Row>(sqlText, params)).rows,
-    transaction: (work) =>
-      client.transaction((query) =>
-        work(
-          async <Row>(sqlText: string, params?: readonly unknown[]) =>
-            (await query<Row>(sqlText, params)).rows,
+  return withPlannerStatistics(
+    {
+      db: db as unknown as Database,
+      engine: "pglite",
+      location: options.dataDir ?? "memory",
+      query: async <Row>(sqlText: string, params?: readonly unknown[]) =>
+        (await client.query<Row>(sqlText, params)).rows,
+      transaction: (work) =>
+        client.transaction((query) =>
+          work(
+            async <Row>(sqlText: string, params?: readonly unknown[]) =>
+              (await query<Row>(sqlText, params)).rows,
+          ),
         ),
-      ),
-    embeddedMemory: () => client.memory(),
-    close: () => {
-      clearInterval(statisticsTimer);
-      return client.close();
+      embeddedMemory: () => client.memory(),
+      close: () => client.close(),
     },
-  };
+    () => client.closed,
+  );
+}
+
+/**
+ * PGlite has no autovacuum: without this its planner never learns a table's size (plans for an empty
+ * database on a million rows). Refreshed now, then periodically until the handle closes; a failure only
+ * costs plans.
+ */
+async function withPlannerStatistics(handle: DbHandle, isClosed: () => boolean): Promise<DbHandle> {
   await refreshPlannerStatistics(handle).catch(() => []);
-  statisticsTimer = setInterval(() => {
-    if (!client.closed) void refreshPlannerStatistics(handle).catch(() => []);
+  const statisticsTimer = setInterval(() => {
+    if (!isClosed()) void refreshPlannerStatistics(handle).catch(() => []);
   }, plannerStatisticsIntervalMs);
   statisticsTimer.unref();
-  return handle;
+  const close = handle.close;
+  return {
+    ...handle,
+    close: () => {
+      clearInterval(statisticsTimer);
+      return close();
+    },
+  };
 }
 
 /**
@@ -189,6 +209,48 @@ async function initializeDataDir(dataDir: string): Promise<void> {
       `initialising the PGlite data directory ${dataDir} failed (exit ${exitCode}): ${stderr.trim()}`,
     );
   }
+}
+
+/** Embedded PGlite on the calling thread: every statement runs on its event loop. */
+async function openPgliteInProcess(options: CreateDbOptions, shouldMigrate: boolean): Promise<DbHandle> {
+  const client = new PGlite({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    startParams: [...PGlite.defaultStartParams, ...embeddedMemorySettings],
+  });
+  await client.waitReady;
+  const db = drizzlePglite(client, { schema });
+  try {
+    if (shouldMigrate) await migratePglite(db, { migrationsFolder });
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  return withPlannerStatistics(
+    {
+      db: db as unknown as Database,
+      engine: "pglite",
+      location: options.dataDir ?? "memory",
+      query: async <Row>(sqlText: string, params?: readonly unknown[]) =>
+        (await client.query<Row>(sqlText, params ? [...params] : undefined)).rows,
+      transaction: (work) =>
+        client.transaction((tx) =>
+          work(
+            async <Row>(sqlText: string, params?: readonly unknown[]) =>
+              (await tx.query<Row>(sqlText, params ? [...params] : undefined)).rows,
+          ),
+        ),
+      // Its JavaScript heap is this thread's, in process.memoryUsage().
+      embeddedMemory: () => ({ wasm: wasmMemoryBytes(client), heap: null }),
+      close: () => client.close(),
+    },
+    () => client.closed,
+  );
+}
+
+/** PGlite keeps its Emscripten module private; its heap view's length is the WebAssembly memory size. */
+function wasmMemoryBytes(client: PGlite): number | null {
+  const heap = (Reflect.get(client, "mod") as { HEAPU8?: Uint8Array } | undefined)?.HEAPU8;
+  return heap ? heap.byteLength : null;
 }
 
 function maskPassword(url: string): string {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createDb, type DbHandle } from "./create-db.ts";
 
-// Embedded PGlite runs on a worker thread: the server's event loop keeps turning while a statement
-// runs, and transactions, errors and results behave as they did with PGlite in process.
+// Embedded PGlite on a worker thread (createDb's embeddedOnWorkerThread): the event loop keeps turning
+// while a statement runs, and transactions, errors and results behave as with PGlite in process.
 
 describe("embedded PGlite on a worker thread", () => {
   const handles: DbHandle[] = [];
@@ -10,7 +10,7 @@ describe("embedded PGlite on a worker thread", () => {
     for (const handle of handles.splice(0)) await handle.close();
   });
   const open = async (): Promise<DbHandle> => {
-    const handle = await createDb({ migrate: false });
+    const handle = await createDb({ migrate: false, embeddedOnWorkerThread: true });
     handles.push(handle);
     return handle;
   };
@@ -78,7 +78,7 @@ describe("embedded PGlite on a worker thread", () => {
   });
 
   it("refuses queries once closed", async () => {
-    const db = await createDb({ migrate: false });
+    const db = await createDb({ migrate: false, embeddedOnWorkerThread: true });
     await db.close();
     await expect(db.query("SELECT 1")).rejects.toThrow(/closed/);
   });
