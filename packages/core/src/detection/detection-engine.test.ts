@@ -847,6 +847,19 @@ describe("DetectionEngine: event-time determinism", () => {
     return engine.allIncidents().sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** Runs `check` for eight seeded draws of shuffle seed, batch size and advance cadence. */
+  function forAnyFeeding(check: (seed: number, batchSize: number, advanceEvery: number) => void): void {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 7 }),
+        check,
+      ),
+      { seed: 501, numRuns: 8 },
+    );
+  }
+
   it("gives identical incidents from ingest batches with numeric latency bins as from sketch objects", () => {
     // A latency shift on checkout besides the canary, so the p95 path decides an incident too.
     const slow: Fault = (service, version, start) =>
@@ -903,17 +916,9 @@ describe("DetectionEngine: event-time determinism", () => {
     expect(reference.find((incident) => incident.rootService === "ledger")?.causeChangeId).toBeNull();
     const bucketByBucket = replay(buckets, canaryChanges).sort((a, b) => a.id.localeCompare(b.id));
     expect(bucketByBucket).toEqual(reference);
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 1_000_000 }),
-        fc.integer({ min: 1, max: 400 }),
-        fc.integer({ min: 1, max: 7 }),
-        (seed, batchSize, advanceEvery) => {
-          expect(feed(seed, batchSize, advanceEvery)).toEqual(reference);
-        },
-      ),
-      { seed: 501, numRuns: 8 },
-    );
+    forAnyFeeding((seed, batchSize, advanceEvery) => {
+      expect(feed(seed, batchSize, advanceEvery)).toEqual(reference);
+    });
   });
 
   it("gives the same incidents and causes when changes become known as the stream reaches them, in any batching", () => {
@@ -926,16 +931,8 @@ describe("DetectionEngine: event-time determinism", () => {
         cause: incident.causeChangeId,
         suspects: incident.suspects.map((suspect) => suspect.changeId),
       }));
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 1_000_000 }),
-        fc.integer({ min: 1, max: 400 }),
-        fc.integer({ min: 1, max: 7 }),
-        (seed, batchSize, advanceEvery) => {
-          expect(summary(feed(seed, batchSize, advanceEvery, true))).toEqual(summary(reference));
-        },
-      ),
-      { seed: 501, numRuns: 8 },
-    );
+    forAnyFeeding((seed, batchSize, advanceEvery) => {
+      expect(summary(feed(seed, batchSize, advanceEvery, true))).toEqual(summary(reference));
+    });
   });
 });
