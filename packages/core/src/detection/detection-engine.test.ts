@@ -764,6 +764,47 @@ describe("DetectionEngine: attribution", () => {
     }
   });
 
+  it("names a deploy reported after the incident ended, while the incident's evidence is still kept", () => {
+    // The canary stops failing after four minutes (withdrawn, say) and CI reports its deploy only then.
+    const withdrawn: Fault = (service, version, start) =>
+      start < faultAt + 4 * minute ? canaryFault(service, version, start) : null;
+    const innocent = canaryChanges.filter((candidate) => candidate.id !== "canary");
+    const feedUntil = (engine: DetectionEngine, buckets: readonly Bucket[]) => {
+      for (const bucket of buckets) {
+        engine.observe(bucket.series, bucket.edges);
+        engine.advance();
+      }
+      engine.advance((buckets[buckets.length - 1]?.startMs ?? 0) + step);
+    };
+    const endMs = faultAt + 12 * minute;
+    const engine = new DetectionEngine();
+    engine.setChanges(innocent);
+    feedUntil(engine, canaryBuckets(44, endMs, canaryShop, withdrawn));
+    const [ended] = engine.allIncidents();
+    expect(ended?.status).toBe("resolved");
+    expect(ended?.causeChangeId).toBeNull();
+
+    engine.setChanges(innocent);
+    expect(engine.advance()).toEqual([]);
+    engine.setChanges(canaryChanges);
+    const [attributed] = engine.advance();
+    expect(attributed?.id).toBe(ended?.id);
+    expect(attributed?.causeChangeId).toBe("canary");
+    expect(attributed?.events.at(-1)?.message).toMatch(/top suspect: deploy of checkout 2\.14\.0/);
+    // The same cause as when the deploy was known all along.
+    expect(replay(canaryBuckets(44, endMs, canaryShop, withdrawn), canaryChanges)[0]?.causeChangeId).toBe(
+      "canary",
+    );
+
+    // Once the incident's start has left the newer half of the kept history, a late report changes nothing.
+    const later = new DetectionEngine();
+    later.setChanges(innocent);
+    feedUntil(later, canaryBuckets(44, faultAt + 30 * minute, canaryShop, withdrawn));
+    later.setChanges(canaryChanges);
+    expect(later.advance()).toEqual([]);
+    expect(later.allIncidents()[0]?.causeChangeId).toBeNull();
+  });
+
   it("leaves the cause empty when only innocent changes are around", () => {
     const innocent = canaryChanges.filter((candidate) => candidate.id !== "canary");
     const incidents = replay(canaryBuckets(43, faultAt + 6 * minute), innocent);

@@ -372,13 +372,41 @@ export class DetectionEngine {
     }
   }
 
-  /** Replaces the known change events (attribution candidates). */
+  /**
+   * Replaces the known change events (attribution candidates) and ranks the suspects of unfinished
+   * incidents again. A change that is new (or changed) also re-ranks incidents that ended recently
+   * and started within its reach: CI systems often report a deploy once its rollout is done, after
+   * the incident it caused was over, and the incident should still name it.
+   */
   setChanges(changes: readonly ChangeCandidate[]): void {
+    const fresh = changes.filter((change) => {
+      const known = this.changes.get(change.id);
+      return known === undefined || attributionFieldsDiffer(known, change);
+    });
     this.changes.clear();
     for (const change of changes) this.changes.set(change.id, change);
     for (const incident of this.incidents.values()) {
       if (incident.status === "open" || incident.endedAtMs === null) this.rank(incident);
+      else if (this.mayExplainEnded(incident, fresh)) this.rank(incident);
     }
+  }
+
+  /**
+   * Whether one of `fresh` could be a suspect of an ended incident that started within the newer half
+   * of the history the engine keeps, so the version evidence of its course is still at hand.
+   */
+  private mayExplainEnded(incident: IncidentState, fresh: readonly ChangeCandidate[]): boolean {
+    if (fresh.length === 0 || incident.endedAtMs === null) return false;
+    const historyMs = this.capacity * this.config.stepMs;
+    if (this.closedUpToMs - incident.startedAtMs > historyMs / 2) return false;
+    return fresh.some((change) => {
+      const lead = incident.startedAtMs - change.startedAtMs;
+      return (
+        change.environment === incident.environment &&
+        lead >= -this.config.stepMs &&
+        lead <= this.config.attributionLookbackMs
+      );
+    });
   }
 
   /**
@@ -1549,4 +1577,17 @@ function shortHash(text: string): string {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash.toString(36);
+}
+
+/** Whether two versions of a change event differ in what attribution looks at. */
+function attributionFieldsDiffer(a: ChangeCandidate, b: ChangeCandidate): boolean {
+  return (
+    a.startedAtMs !== b.startedAtMs ||
+    a.service !== b.service ||
+    a.environment !== b.environment ||
+    a.kind !== b.kind ||
+    a.version !== b.version ||
+    a.previousVersion !== b.previousVersion ||
+    a.source !== b.source
+  );
 }
