@@ -2,6 +2,7 @@ import {
   type ChangeCandidate,
   type DetectionConfig,
   DetectionEngine,
+  defaultDetectionConfig,
   type ExistingChangeEvent,
   type IncidentSnapshot,
   inferVersionChanges,
@@ -30,9 +31,14 @@ export interface DetectionRunnerOptions {
   tickMs?: number;
   /**
    * After this long without new data (wall clock), buckets of replayed history are closed up to the
-   * newest event time, so a report settles when a replay ends. Default 3000.
+   * bucket of the newest event time, so a report settles when a replay ends. Default 3000.
    */
   idleFlushMs?: number;
+  /**
+   * After this long without new data, the newest bucket of replayed history is closed too. Default
+   * 15000: a sender that only paused may still be sending spans of that bucket (see replayFlushLimit).
+   */
+  quietFlushMs?: number;
   /** Versions not seen for this long (event time) are gone; see inferVersionChanges. Default 3 min. */
   versionIdleMs?: number;
   /** Whether ingest still holds data that has not reached detection (see IngestPipeline.hasPendingWork). */
@@ -52,6 +58,8 @@ export class DetectionRunner {
   private readonly logger: IngestLogger;
   private readonly clock: () => number;
   private readonly idleFlushMs: number;
+  private readonly quietFlushMs: number;
+  private readonly stepMs: number;
   private readonly versionIdleMs: number;
   private readonly lookbackMs: number;
   private readonly onIncidentsChanged: ((incidents: IncidentSnapshot[]) => void) | undefined;
@@ -62,6 +70,9 @@ export class DetectionRunner {
   /** environment␟service of services whose versions changed since the last inference. */
   private readonly versionsToInfer = new Set<string>();
   private readonly knownVersions = new Set<string>();
+  /** Incident snapshots the engine produced that are not stored yet, by id (see step). */
+  private readonly unsavedIncidents = new Map<string, IncidentSnapshot>();
+  private readonly unsavedRemovals = new Set<string>();
   private running: Promise<void> | null = null;
   private stopped = false;
 
@@ -70,6 +81,8 @@ export class DetectionRunner {
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? Date.now;
     this.idleFlushMs = options.idleFlushMs ?? 3000;
+    this.quietFlushMs = Math.max(this.idleFlushMs, options.quietFlushMs ?? 15_000);
+    this.stepMs = options.config?.stepMs ?? defaultDetectionConfig.stepMs;
     this.versionIdleMs = options.versionIdleMs ?? 3 * 60_000;
     this.engine = new DetectionEngine(options.config);
     this.lookbackMs = options.config?.attributionLookbackMs ?? 2 * 3_600_000;
@@ -120,19 +133,47 @@ export class DetectionRunner {
     const rows = await listChangeEventsSince(this.db.db, Number.isFinite(since) ? since : 0);
     this.engine.setChanges(rows.map(toCandidate));
     const now = this.clock();
-    // Idle means nothing arrived for a while AND nothing is still on its way through ingest: a slow
-    // commit on a loaded machine must not let the flush close buckets its data still belongs to.
-    const idle = now - this.lastDataWallMs >= this.idleFlushMs && !(this.ingestBusy?.() ?? false);
     // Live data (event time near the wall clock) closes behind the clock. Replayed history closes on
     // event time alone while it flows (the clock is far ahead of it: closing behind the clock would shut
     // every bucket at each step and drop the parts of a bucket that arrive in a later request, so the
     // result would depend on the sender's pace), and entirely once the sender has gone quiet, since no
     // later event time will come to push the watermark.
     const replaying = this.newestEventMs < now - 120_000;
-    const flushUpTo = replaying ? (idle ? Number.POSITIVE_INFINITY : undefined) : now - 20_000;
-    const changed = this.engine.advance(flushUpTo);
-    await deleteIncidents(this.db, this.engine.takeRemovedIncidentIds());
-    for (const incident of changed) {
+    const changed = this.engine.advance(replaying ? this.replayFlushLimit(now) : now - 20_000);
+    // The engine hands each change over once: kept here until stored, so a failed write (the step
+    // throws, the next tick tries again) cannot leave the stored incident behind the engine's for good.
+    for (const id of this.engine.takeRemovedIncidentIds()) {
+      this.unsavedIncidents.delete(id);
+      this.unsavedRemovals.add(id);
+    }
+    for (const incident of changed) this.unsavedIncidents.set(incident.id, incident);
+    await this.storeIncidentChanges();
+  }
+
+  /**
+   * How far replayed history may close beyond the event-time watermark, given how long the sender has
+   * been quiet: nothing while it sends; once it has paused, every bucket before the newest one; after a
+   * longer quiet, everything. A sender replaying history in order has finished the buckets before its
+   * newest, but a pause does not show whether it is done with the newest: a loaded machine can stall a
+   * sender for seconds between two requests of one slice, and a bucket closed then would drop the rest
+   * of its spans and make the result depend on the sender's pace.
+   */
+  private replayFlushLimit(now: number): number | undefined {
+    // Quiet means nothing arrived for a while AND nothing is still on its way through ingest: a slow
+    // commit on a loaded machine must not let the flush close buckets its data still belongs to.
+    const quietMs = this.ingestBusy?.() ? 0 : now - this.lastDataWallMs;
+    if (quietMs >= this.quietFlushMs) return Number.POSITIVE_INFINITY;
+    if (quietMs >= this.idleFlushMs) return Math.floor(this.newestEventMs / this.stepMs) * this.stepMs;
+    return undefined;
+  }
+
+  private async storeIncidentChanges(): Promise<void> {
+    if (this.unsavedRemovals.size > 0) {
+      await deleteIncidents(this.db, [...this.unsavedRemovals]);
+      this.unsavedRemovals.clear();
+    }
+    const stored: IncidentSnapshot[] = [];
+    for (const incident of [...this.unsavedIncidents.values()]) {
       await saveIncident(this.db, {
         ...incident,
         suspects: incident.suspects.map((suspect) => ({
@@ -141,20 +182,21 @@ export class DetectionRunner {
           evidence: suspect.evidence,
         })),
       });
+      this.unsavedIncidents.delete(incident.id);
+      stored.push(incident);
     }
-    if (changed.length > 0) {
-      this.logger.info(
-        {
-          incidents: changed.map((incident) => ({
-            id: incident.id,
-            root: incident.rootService,
-            status: incident.status,
-          })),
-        },
-        "incidents updated",
-      );
-      this.onIncidentsChanged?.(changed);
-    }
+    if (stored.length === 0) return;
+    this.logger.info(
+      {
+        incidents: stored.map((incident) => ({
+          id: incident.id,
+          root: incident.rootService,
+          status: incident.status,
+        })),
+      },
+      "incidents updated",
+    );
+    this.onIncidentsChanged?.(stored);
   }
 
   /** Records deploys and rollbacks seen only as version changes in telemetry. */
