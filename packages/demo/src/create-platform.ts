@@ -30,6 +30,8 @@ export interface PlatformSetup extends DemoTarget {
 export interface ConnectedPlatform {
   platform: MessagingPlatform;
   environment: string;
+  /** Spans the receiver never acknowledged so far (see ServiceTelemetry.unacknowledged). */
+  unacknowledged(): { spans: number; lastFailure: Error | undefined };
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export function createPlatform(setup: PlatformSetup): ConnectedPlatform {
   return {
     platform,
     environment,
+    unacknowledged: () => telemetry.unacknowledged(),
     close: async () => {
       await broker.close();
       await telemetry.shutdown();

@@ -55,12 +55,16 @@ export function replayWindow(options: Pick<ReplayOptions, "story" | "warmupSecon
 export async function replayStory(options: ReplayOptions): Promise<ReplayResult> {
   const story = buildStory(options.story);
   const { fromMs, toMs, firstStepMs } = replayWindow(options);
+  // Through one collector-like exporter, as the backfill sends history: each slice is one request, so
+  // a sender stalled between requests cannot leave a bucket half sent (see TelemetryTarget.collector).
   const connected = createPlatform({
+    collector: true,
     ...options,
     seed: options.seed ?? `${options.story}:${fromMs}`,
     rootRate: options.rootRate ?? 12,
   });
   const steps = scheduleStory(story, firstStepMs);
+  let failure: unknown = null;
   try {
     await runTimeline({
       platform: connected.platform,
@@ -73,9 +77,21 @@ export async function replayStory(options: ReplayOptions): Promise<ReplayResult>
       reportChange: (change, atMs) =>
         postChange(options.apiUrl, connected.environment, change, atMs, options.token),
     });
-  } finally {
-    await connected.close();
+  } catch (error) {
+    failure = error;
   }
+  await connected.close().catch((error: unknown) => {
+    failure ??= error;
+  });
+  // A story with a hole in it would make detection's verdict about something other than the story.
+  const lost = connected.unacknowledged();
+  if (lost.spans > 0) {
+    throw new Error(
+      `the receiver never acknowledged ${lost.spans} spans of the ${options.story} replay: ${lost.lastFailure?.message ?? "unknown error"}`,
+      { cause: failure ?? lost.lastFailure },
+    );
+  }
+  if (failure !== null) throw failure;
   return {
     fromMs,
     toMs,

@@ -7,7 +7,11 @@ import {
   type IdGenerator,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
+import { AcknowledgedSpanExporter } from "./acknowledged-span-exporter.ts";
 import { SeededRandom } from "./seeded-random.ts";
+
+/** How long one export may take, retries of an overloaded receiver included. */
+const exportTimeoutMs = 60_000;
 
 /** Where and how the simulated services export their spans. */
 export interface TelemetryTarget {
@@ -61,16 +65,18 @@ export class ServiceTelemetry {
   private readonly providers = new Map<string, BasicTracerProvider>();
   private readonly ids: SeededIdGenerator;
   private readonly collector: BatchSpanProcessor | undefined;
+  private readonly exporters: AcknowledgedSpanExporter[] = [];
 
   constructor(private readonly target: TelemetryTarget) {
     this.ids = new SeededIdGenerator(new SeededRandom(`ids:${target.idSeed}`));
-    // One request per flush however large the slice: the queue and the batch are the same size.
+    // One request per flush however large the slice, and however long it takes to build on a loaded
+    // machine: the queue and the batch are the same size, and no timer exports a slice half built.
     this.collector = target.collector
       ? new BatchSpanProcessor(this.createExporter(), {
           maxQueueSize: 1_000_000,
           maxExportBatchSize: 1_000_000,
-          scheduledDelayMillis: 1_000,
-          exportTimeoutMillis: 60_000,
+          scheduledDelayMillis: 3_600_000,
+          exportTimeoutMillis: exportTimeoutMs + 30_000,
         })
       : undefined;
   }
@@ -84,6 +90,20 @@ export class ServiceTelemetry {
       this.providers.set(key, provider);
     }
     return provider.getTracer("faultline-demo", "0.1.0");
+  }
+
+  /**
+   * Spans the receiver never acknowledged (their exporter gave up), and why the last export failed.
+   * A batch processor also drops spans when its queue is full; the queues here hold a whole slice.
+   */
+  unacknowledged(): { spans: number; lastFailure: Error | undefined } {
+    let spans = 0;
+    let lastFailure: Error | undefined;
+    for (const exporter of this.exporters) {
+      spans += exporter.lostSpans;
+      lastFailure = exporter.lastFailure ?? lastFailure;
+    }
+    return { spans, lastFailure };
   }
 
   /** Exports everything ended so far; resolves when the receiver acknowledged it. */
@@ -100,14 +120,16 @@ export class ServiceTelemetry {
   }
 
   private createExporter(): SpanExporter {
-    return (
+    const exporter = new AcknowledgedSpanExporter(
       this.target.exporterFactory?.() ??
-      new OTLPTraceExporter({
-        url: `${this.target.otlpHttpUrl}/v1/traces`,
-        headers: this.target.token ? { authorization: `Bearer ${this.target.token}` } : {},
-        timeoutMillis: 60_000,
-      })
+        new OTLPTraceExporter({
+          url: `${this.target.otlpHttpUrl}/v1/traces`,
+          headers: this.target.token ? { authorization: `Bearer ${this.target.token}` } : {},
+          timeoutMillis: exportTimeoutMs,
+        }),
     );
+    this.exporters.push(exporter);
+    return exporter;
   }
 
   private createProvider(identity: InstanceIdentity): BasicTracerProvider {
@@ -130,7 +152,9 @@ export class ServiceTelemetry {
             maxQueueSize: 200_000,
             maxExportBatchSize: 4_000,
             scheduledDelayMillis: 1_000,
-            exportTimeoutMillis: 30_000,
+            // Longer than the exporter's own deadline (retries included), so the exporter decides
+            // whether a batch was delivered, not a processor timer that leaves the request running.
+            exportTimeoutMillis: exportTimeoutMs + 30_000,
           }),
       ],
     });
