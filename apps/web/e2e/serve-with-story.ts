@@ -90,5 +90,27 @@ async function waitForCause(apiUrl: string, requireCause: boolean, deadlineMs = 
     previous = text;
     await new Promise((resolve) => setTimeout(resolve, 2_000));
   }
-  throw new Error(`no incident with a cause within ${deadlineMs} ms: ${previous}`);
+  throw new Error(
+    `no incident with a cause within ${deadlineMs} ms: ${previous}\n${await describeIncidents(apiUrl, previous)}`,
+  );
+}
+
+/**
+ * What detection knew when no cause came, for the failure message: each incident as its page shows it
+ * (signal, onset, suspects with their evidence, timeline) and the changes on record.
+ */
+async function describeIncidents(apiUrl: string, listed: string): Promise<string> {
+  const ids = (JSON.parse(listed || "[]") as { id: string }[]).map((incident) => incident.id);
+  const query = async (path: string, input: unknown) =>
+    (await fetch(`${apiUrl}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`)).json();
+  const incidents = await Promise.all(
+    ids.map(async (id) => {
+      const body = (await query("incidents.get", { id })) as {
+        result?: { data: { incident: unknown; events: unknown } };
+      };
+      return { incident: body.result?.data.incident, events: body.result?.data.events };
+    }),
+  );
+  const changes = await query("changes.list", { range: "24h" });
+  return JSON.stringify({ incidents, changes }, null, 1);
 }
