@@ -11,6 +11,7 @@ import {
 import { createBearerTokenVerifier } from "./bearer-token-verifier.ts";
 import { encodeRetryInfoStatus } from "./grpc-status-details.ts";
 import { type IngestLogger, silentLogger } from "./ingest-logger.ts";
+import { LoadSheddingLog } from "./load-shedding-log.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./otlp-http-handler.ts";
 import type { TraceSink } from "./trace-sink.ts";
 import { partialSuccessOf, truncateMessage } from "./truncate-message.ts";
@@ -66,12 +67,14 @@ export function createOtlpGrpcServer(options: OtlpGrpcServerOptions): OtlpGrpcSe
   const sink = options.sink;
   const verifyToken = createBearerTokenVerifier(options.bearerToken);
   const logger = options.logger ?? silentLogger;
+  const shedding = new LoadSheddingLog(logger, "otlp/grpc");
   const defaultRetryAfter = options.retryAfterSeconds ?? 1;
   const server = new Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? DEFAULT_MAX_BODY_BYTES,
   });
 
   const unavailable = (retryAfterSeconds: number): { code: number; details: string; metadata: Metadata } => {
+    shedding.refused(retryAfterSeconds);
     const message = "server overloaded, retry later";
     const metadata = new Metadata();
     metadata.set(

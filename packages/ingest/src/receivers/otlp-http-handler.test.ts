@@ -31,7 +31,7 @@ import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { send, sendRaw, type TestResponse } from "./http-test-client.ts";
-import type { IngestLogger } from "./ingest-logger.ts";
+import { type IngestLogger, silentLogger } from "./ingest-logger.ts";
 import { createOtlpHttpServer, type OtlpHttpServer, type OtlpHttpServerOptions } from "./otlp-http-server.ts";
 import {
   encodeTestRequest,
@@ -482,10 +482,13 @@ describe("OTLP/HTTP routing, methods and content types", () => {
 });
 
 describe("OTLP/HTTP overload and slow clients", () => {
-  it("§7.15 isOverloaded() → 503 + Retry-After before the body is read", async () => {
-    const { port, sink } = await start({ retryAfterSeconds: 2 });
+  it("§7.15 isOverloaded() → 503 + Retry-After before the body is read, and the operator is told", async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_obj: object, msg?: string) => warnings.push(msg ?? "") };
+    const { port, sink } = await start({ retryAfterSeconds: 2, logger });
     sink.overloaded = true;
     const res = await send({ port, headers: PROTO, body: encodeTestRequest(spans) });
+    expect(warnings).toEqual([expect.stringMatching(/^ingest overloaded: exports refused/)]);
     expect(res.status).toBe(503);
     expect(res.headers["retry-after"]).toBe("2");
     expect(decodeStatus(res).code).toBe(14);

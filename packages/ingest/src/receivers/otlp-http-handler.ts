@@ -8,6 +8,7 @@ import { encodeExportTraceResponse, encodeRpcStatus } from "@faultline/otlp";
 import { createBearerTokenVerifier } from "./bearer-token-verifier.ts";
 import { type IngestLogger, silentLogger } from "./ingest-logger.ts";
 import { lingerThenClose } from "./linger-then-close.ts";
+import { LoadSheddingLog } from "./load-shedding-log.ts";
 import { type ContentCoding, readRequestBody } from "./read-request-body.ts";
 import type { TraceEncoding, TraceSink } from "./trace-sink.ts";
 import { partialSuccessOf, truncateMessage } from "./truncate-message.ts";
@@ -95,6 +96,7 @@ export function createOtlpHttpHandler(options: OtlpHttpHandlerOptions): OtlpHttp
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
   const tracesPath = options.tracesPath ?? "/v1/traces";
   const logger = options.logger ?? silentLogger;
+  const shedding = new LoadSheddingLog(logger, "otlp/http");
   const routes: { match: (pathname: string) => boolean; handler: HttpRouteHandler }[] = [];
   let inFlight = 0;
 
@@ -136,6 +138,7 @@ export function createOtlpHttpHandler(options: OtlpHttpHandlerOptions): OtlpHttp
     const declaredLength = Number(req.headers["content-length"] ?? "0");
     if (declaredLength > maxBodyBytes) return fail(413, "request body too large");
     if (inFlight >= maxConcurrent || sink.isOverloaded()) {
+      shedding.refused(retryAfter);
       return fail(503, "server overloaded, retry later", { "Retry-After": String(retryAfter) });
     }
 
@@ -171,10 +174,11 @@ export function createOtlpHttpHandler(options: OtlpHttpHandlerOptions): OtlpHttp
         }
         case "invalid":
           return fail(400, truncateMessage(outcome.message));
-        case "overloaded":
-          return fail(503, "server overloaded, retry later", {
-            "Retry-After": String(clampRetryAfter(outcome.retryAfterSeconds)),
-          });
+        case "overloaded": {
+          const seconds = clampRetryAfter(outcome.retryAfterSeconds);
+          shedding.refused(seconds);
+          return fail(503, "server overloaded, retry later", { "Retry-After": String(seconds) });
+        }
       }
     } finally {
       inFlight -= 1;
