@@ -18,7 +18,7 @@ const defaults = Object.fromEntries(serveSettings.map((setting) => [setting.key,
 /**
  * A real `faultline serve` on a fresh embedded database and ephemeral ports, serving the UI from
  * `webDist`, with a demo story replayed into it at full speed (event time ending five minutes ago) and
- * detection given time to settle: waits until the story's incident has its cause attributed.
+ * detection given time to settle: waits until the story's incident is resolved with its cause.
  */
 export async function serveWithStory(options: {
   story: StoryName;
@@ -29,7 +29,7 @@ export async function serveWithStory(options: {
   notifyConfig?: string;
   /** `--token`: ingest and API writes need it (the replay sends it too). */
   token?: string;
-  /** False: settled once the incident list stops changing, whether or not a cause was attributed. */
+  /** False: settled once the incidents are resolved, whether or not a cause was attributed. */
   untilCause?: boolean;
 }): Promise<ServedStory> {
   const dataDir = await mkdtemp(join(tmpdir(), "faultline-ui-"));
@@ -54,7 +54,7 @@ export async function serveWithStory(options: {
     ...(options.token ? { token: options.token } : {}),
     endMs: Date.now() - 5 * 60_000,
   });
-  await waitForCause(server.apiUrl, options.untilCause ?? true);
+  await waitUntilSettled(server.apiUrl, options.untilCause ?? true);
   return {
     server,
     apiUrl: server.apiUrl,
@@ -68,10 +68,12 @@ export async function serveWithStory(options: {
 }
 
 /**
- * Polls the triage list until an incident (with a cause, when `requireCause`) has stayed the same for
- * three polls.
+ * Polls the triage list until the story is over for detection: every incident resolved (each story
+ * ends with its recovery, and detection closes the replay's last buckets only once the sender has been
+ * quiet for a while) and, when `requireCause`, attributed; then the same answer three polls in a row.
+ * A test acting on the incident before that would race detection's last word on it.
  */
-async function waitForCause(apiUrl: string, requireCause: boolean, deadlineMs = 120_000): Promise<void> {
+async function waitUntilSettled(apiUrl: string, requireCause: boolean, deadlineMs = 120_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   let previous = "";
   let agreeing = 0;
@@ -80,18 +82,22 @@ async function waitForCause(apiUrl: string, requireCause: boolean, deadlineMs = 
     const body = (await response.json()) as {
       result: { data: { incidents: { id: string; causeChangeId: string | null; status: string }[] } };
     };
-    const incidents = body.result.data.incidents.map(({ id, causeChangeId }) => ({ id, causeChangeId }));
+    const incidents = body.result.data.incidents.map(({ id, causeChangeId, status }) => ({
+      id,
+      causeChangeId,
+      status,
+    }));
     const text = JSON.stringify(incidents);
-    agreeing =
-      text === previous && incidents.some((incident) => !requireCause || incident.causeChangeId)
-        ? agreeing + 1
-        : 0;
+    const over =
+      incidents.length > 0 &&
+      incidents.every((incident) => incident.status !== "open" && (!requireCause || incident.causeChangeId));
+    agreeing = text === previous && over ? agreeing + 1 : 0;
     if (agreeing >= 2) return;
     previous = text;
     await new Promise((resolve) => setTimeout(resolve, 2_000));
   }
   throw new Error(
-    `no incident with a cause within ${deadlineMs} ms: ${previous}\n${await describeIncidents(apiUrl, previous)}`,
+    `the story's incidents were not all resolved${requireCause ? " with a cause" : ""} within ${deadlineMs} ms: ${previous}\n${await describeIncidents(apiUrl, previous)}`,
   );
 }
 
