@@ -58,7 +58,7 @@ describe.skipIf(browserMissing)("the UI asks for the API token of a server start
     await served?.close();
   }, 60_000);
 
-  /** The story's incident, reopened through the API with the token (detection resolves it at the end). */
+  /** The story's incident, reopened through the API with the token (detection usually resolves it at the end). */
   async function openIncident(): Promise<string> {
     const list = await fetch(`${served.apiUrl}/trpc/incidents.list`);
     const body = (await list.json()) as {

@@ -211,7 +211,7 @@ describe.skipIf(browserMissing)("notifications in headless Chromium", () => {
     await card.waitFor({ timeout: 15_000 });
     await card.locator("h3 a").click();
     await page.getByRole("heading", { name: "Suspects" }).waitFor();
-    // The replayed story is over and detection has resolved it: reopen, then acknowledge.
+    // The replayed story is over and detection has usually resolved it: reopen, then acknowledge.
     if (await page.getByRole("button", { name: "Reopen" }).isVisible()) {
       await page.getByRole("button", { name: "Reopen" }).click();
       await page.getByText("Reopened by e2e-oncall").waitFor();

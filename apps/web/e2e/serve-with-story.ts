@@ -18,7 +18,8 @@ const defaults = Object.fromEntries(serveSettings.map((setting) => [setting.key,
 /**
  * A real `faultline serve` on a fresh embedded database and ephemeral ports, serving the UI from
  * `webDist`, with a demo story replayed into it at full speed (event time ending five minutes ago) and
- * detection given time to settle: waits until the story's incident is resolved with its cause.
+ * detection given time to settle: waits until the story's incident has its cause and detection's last
+ * word on it.
  */
 export async function serveWithStory(options: {
   story: StoryName;
@@ -29,7 +30,7 @@ export async function serveWithStory(options: {
   notifyConfig?: string;
   /** `--token`: ingest and API writes need it (the replay sends it too). */
   token?: string;
-  /** False: settled once the incidents are resolved, whether or not a cause was attributed. */
+  /** False: settled once the incident list stops changing, whether or not a cause was attributed. */
   untilCause?: boolean;
 }): Promise<ServedStory> {
   const dataDir = await mkdtemp(join(tmpdir(), "faultline-ui-"));
@@ -68,15 +69,20 @@ export async function serveWithStory(options: {
 }
 
 /**
- * Polls the triage list until the story is over for detection: every incident resolved (each story
- * ends with its recovery, and detection closes the replay's last buckets only once the sender has been
- * quiet for a while) and, when `requireCause`, attributed; then the same answer three polls in a row.
- * A test acting on the incident before that would race detection's last word on it.
+ * Detection closes a replay's newest bucket once the sender has been quiet for 15 s (see the detection
+ * runner), and may resolve the story's incident only then; a test acting on the incident earlier would
+ * race that last word. So the triage list has to stay the same for longer than that.
  */
-async function waitUntilSettled(apiUrl: string, requireCause: boolean, deadlineMs = 120_000): Promise<void> {
+const unchangedForMs = 20_000;
+
+/**
+ * Polls the triage list until it has an incident (each with a cause, when `requireCause`) and has not
+ * changed for {@link unchangedForMs}.
+ */
+async function waitUntilSettled(apiUrl: string, requireCause: boolean, deadlineMs = 150_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   let previous = "";
-  let agreeing = 0;
+  let unchangedSinceMs = Date.now();
   while (Date.now() < deadline) {
     const response = await fetch(`${apiUrl}/trpc/incidents.list`);
     const body = (await response.json()) as {
@@ -88,16 +94,15 @@ async function waitUntilSettled(apiUrl: string, requireCause: boolean, deadlineM
       status,
     }));
     const text = JSON.stringify(incidents);
-    const over =
-      incidents.length > 0 &&
-      incidents.every((incident) => incident.status !== "open" && (!requireCause || incident.causeChangeId));
-    agreeing = text === previous && over ? agreeing + 1 : 0;
-    if (agreeing >= 2) return;
+    const found =
+      incidents.length > 0 && incidents.every((incident) => !requireCause || incident.causeChangeId);
+    if (text !== previous || !found) unchangedSinceMs = Date.now();
+    if (Date.now() - unchangedSinceMs >= unchangedForMs) return;
     previous = text;
     await new Promise((resolve) => setTimeout(resolve, 2_000));
   }
   throw new Error(
-    `the story's incidents were not all resolved${requireCause ? " with a cause" : ""} within ${deadlineMs} ms: ${previous}\n${await describeIncidents(apiUrl, previous)}`,
+    `no settled incident${requireCause ? " with a cause" : ""} within ${deadlineMs} ms: ${previous}\n${await describeIncidents(apiUrl, previous)}`,
   );
 }
 

@@ -63,7 +63,7 @@ describe.skipIf(browserMissing)("the UI in headless Chromium against faultline s
     await page.locator("svg.service-graph .node-root").waitFor();
     await page.screenshot({ path: `${screenshots}/incident.png`, fullPage: true });
 
-    // The replayed story is over, so detection has resolved the incident: reopen it, then acknowledge.
+    // The replayed story is over, so detection has usually resolved the incident: reopen it, then acknowledge.
     if (await page.getByRole("button", { name: "Reopen" }).isVisible()) {
       await page.getByRole("button", { name: "Reopen" }).click();
       await page.getByText("Reopened by e2e-oncall").waitFor();
