@@ -111,9 +111,7 @@ function dmCanary(round: number): Story {
     watchFor:
       `a dm-api canary (${canary}) on one instance fails half of its requests; Faultline opens an incident on ` +
       `dm-api and names version ${canary} as its cause`,
-    // Detection calls an incident over after 18 normal buckets (3 min); the rollback at 240 s leaves 21,
-    // so one noisy bucket of recovery does not leave the story's incident open at its end.
-    durationSeconds: 450,
+    durationSeconds: 420,
     steps: [
       {
         atSeconds: 0,
