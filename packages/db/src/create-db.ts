@@ -30,9 +30,8 @@ export interface CreateDbOptions {
   /** Connection pool size for PostgreSQL. Default 10. */
   poolSize?: number;
   /**
-   * Run embedded PGlite on a worker thread of its own (decision 5) instead of the calling thread.
-   * Default false: with the server's event loop free during database work, replays under heavy load
-   * sometimes came out without a cause (see the decision); it stays opt-in until that is understood.
+   * Run embedded PGlite on a worker thread of its own (decision 5), so its statements do not hold the
+   * caller's event loop. Default true; false runs it on the calling thread.
    */
   embeddedOnWorkerThread?: boolean;
 }
@@ -131,7 +130,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     };
   }
   if (options.dataDir) await initializeDataDir(options.dataDir);
-  if (!options.embeddedOnWorkerThread) return openPgliteInProcess(options, shouldMigrate);
+  if (options.embeddedOnWorkerThread === false) return openPgliteInProcess(options, shouldMigrate);
   const client = await PgliteWorkerClient.start({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     startParams: [...PGlite.defaultStartParams, ...embeddedMemorySettings],
