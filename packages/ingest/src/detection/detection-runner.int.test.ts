@@ -1,3 +1,4 @@
+import { makeResource, makeSpan } from "@faultline/core/testing";
 import { type DbHandle, listIncidents, recordChangeEvent } from "@faultline/db";
 import { describeEachDatabase } from "@faultline/db/testing";
 import type { NormalizedSpan } from "@faultline/otlp";
@@ -42,49 +43,27 @@ function dmApiSpans(
         : fault === "config" && faulty
           ? (request + instance) % 5 === 0
           : (request + 29 * instance) % 100 === 0;
-      const startNs = BigInt(atMs) * 1_000_000n;
-      spans.push({
-        resource: {
-          serviceName: "dm-api",
-          serviceVersion: canary ? "2.0.0" : "1.0.0",
-          serviceInstanceId: `dm-api-${instance}`,
-          environment,
-          region: null,
-          sdkLanguage: "nodejs",
-          osType: null,
-        },
-        traceId: spanSerial.toString(16).padStart(32, "0"),
-        spanId: spanSerial.toString(16).padStart(16, "0"),
-        parentSpanId: null,
-        name: "POST /v1/dm/messages",
-        kind: "server",
-        startTimeUnixNano: startNs,
-        endTimeUnixNano: startNs + 20_000_000n,
-        startTimeMs: atMs,
-        durationMs: 20,
-        statusCode: failed ? "error" : "unset",
-        statusMessage: failed ? "message store unavailable" : null,
-        links: [],
-        attributes: {
-          httpMethod: "POST",
-          httpRoute: "/v1/dm/messages",
-          httpStatusCode: failed ? 500 : 200,
-          rpcSystem: null,
-          rpcService: null,
-          rpcMethod: null,
-          rpcGrpcStatusCode: null,
-          messagingSystem: null,
-          messagingDestination: null,
-          messagingOperationType: null,
-          serverAddress: null,
-          peerService: null,
-          errorType: failed ? "500" : null,
-          userId: `u${spanSerial % 300}`,
-          sessionId: null,
-          platform: null,
-        },
-        exception: null,
-      });
+      spans.push(
+        makeSpan({
+          resource: makeResource({
+            serviceName: "dm-api",
+            serviceVersion: canary ? "2.0.0" : "1.0.0",
+            serviceInstanceId: `dm-api-${instance}`,
+            environment,
+          }),
+          traceId: spanSerial.toString(16).padStart(32, "0"),
+          startTimeMs: atMs,
+          statusCode: failed ? "error" : "unset",
+          statusMessage: failed ? "message store unavailable" : null,
+          attributes: {
+            httpMethod: "POST",
+            httpRoute: "/v1/dm/messages",
+            httpStatusCode: failed ? 500 : 200,
+            errorType: failed ? "500" : null,
+            userId: `u${spanSerial % 300}`,
+          },
+        }),
+      );
     }
   }
   return spans;
